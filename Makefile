@@ -17,7 +17,7 @@ MOLECULE_SCENARIOS ?= default
 ALL_SCENARIOS := $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 
 .PHONY: help setup docker images demo demo-destroy test test-all lint sanity unit build-check \
-        molecule molecule-all bench changelog lock clean
+        molecule molecule-all bench audit changelog lock clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -58,6 +58,7 @@ lint: setup ## ansible-lint (production profile), yamllint, ruff, vault check
 	ruff check .
 	ruff format --check .
 	scripts/check-vault.sh
+	antsibull-changelog lint
 	bash -n scripts/*.sh .ci/run
 
 sanity: setup ## ansible-test sanity on a copy under ansible_collections/mvp_platform/infra
@@ -78,7 +79,11 @@ molecule-all: setup images ## Run every molecule scenario
 bench: setup images ## Run the benchmarks; results as JSON in benchmarks/results/
 	@scripts/bench.sh
 
+audit: setup ## pip-audit of the pinned dependencies (needs PyPI's JSON API; runs in GitHub CI)
+	pip-audit --strict -r requirements/constraints.txt --progress-spinner off
+
 changelog: setup ## Regenerate CHANGELOG.md from changelogs/fragments
+	antsibull-changelog lint
 	antsibull-changelog generate
 
 lock: ## Re-resolve requirements/constraints.txt from requirements/*.in (needs network)
