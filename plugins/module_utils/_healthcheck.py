@@ -468,22 +468,24 @@ def _parse_asn1_time(tag: int, raw: bytes) -> datetime.datetime:
 def der_not_after(der: bytes) -> datetime.datetime:
     """Read ``notAfter`` from a DER X.509 certificate with the standard library only."""
     try:
-        tag, start, _ = _der_element(der, 0)  # Certificate
+        tag, start, cert_end = _der_element(der, 0)  # Certificate
         if tag != 0x30:
             raise CertificateParseError("not a certificate")
         tag, pos, tbs_end = _der_element(der, start)  # tbsCertificate
-        if tag != 0x30:
+        if tag != 0x30 or tbs_end > cert_end:
             raise CertificateParseError("no tbsCertificate")
-        tag, _, end = _der_element(der, pos)
+        tag, start, end = _der_element(der, pos)
         if tag == 0xA0:  # [0] version, optional
             pos = end
-        for _ in range(3):  # serialNumber, signature, issuer
-            _, _, pos = _der_element(der, pos)
+        for field_name in ("serialNumber", "signature", "issuer"):
+            tag, start, pos = _der_element(der, pos)
+            if tag not in (0x02, 0x30):
+                raise CertificateParseError(f"unexpected {field_name}")
         tag, pos, validity_end = _der_element(der, pos)
         if tag != 0x30 or validity_end > tbs_end:
             raise CertificateParseError("no validity")
-        _, _, pos = _der_element(der, pos)  # notBefore
-        tag, start, end = _der_element(der, pos)
+        tag, start, pos = _der_element(der, pos)  # notBefore
+        tag, start, end = _der_element(der, pos)  # notAfter
         return _parse_asn1_time(tag, der[start:end])
     except (IndexError, ValueError, UnicodeDecodeError) as exc:
         if isinstance(exc, CertificateParseError):
@@ -654,9 +656,9 @@ def _json_problem(check: Check, text: str, truncated: bool) -> str | None:
         document = json.loads(text)
     except ValueError:
         return "response body is not valid JSON"
-    assert check.json_path is not None  # noqa: S101 - guarded by the caller
-    path = ".".join(check.json_path)
-    value = resolve_json_path(document, check.json_path)
+    segments = check.json_path or ()
+    path = ".".join(segments)
+    value = resolve_json_path(document, segments)
     if value is _MISSING:
         return f"JSON field {path} is missing"
     if check.json_equals is not _MISSING and not json_value_equals(value, check.json_equals):

@@ -10,7 +10,7 @@ module: healthcheck
 short_description: Probe HTTP(S) and TCP endpoints concurrently and wait until they are healthy
 version_added: 0.1.0
 author:
-  - mvp_platform infrastructure team
+  - mvp_platform infrastructure team (@mvp-platform)
 description:
   - Runs a list of checks against HTTP(S) URLs and TCP ports, all at once in a thread pool, and
     reports for each one whether it passed, the HTTP status, the latency, the number of days left

@@ -563,7 +563,7 @@ def scripted_rounds(clock, script, duration=0.5):
 
 def test_single_round_when_wait_timeout_is_zero():
     clock = FakeClock()
-    round_fn, _ = scripted_rounds(clock, [False])
+    round_fn, _starts = scripted_rounds(clock, [False])
     outcome = hc.wait_for_health(round_fn, wait_timeout=0, interval=1, clock=clock, sleep=clock.sleep)
     assert (outcome.healthy, outcome.rounds, clock.sleeps) == (False, 1, [])
     assert outcome.elapsed == 0.5
@@ -582,7 +582,7 @@ def test_waits_until_healthy():
 
 def test_success_threshold_needs_consecutive_rounds():
     clock = FakeClock()
-    round_fn, _ = scripted_rounds(clock, [True, False, True, True, True])
+    round_fn, _starts = scripted_rounds(clock, [True, False, True, True, True])
     outcome = hc.wait_for_health(
         round_fn, wait_timeout=60, interval=1, success_threshold=3, clock=clock, sleep=clock.sleep
     )
@@ -608,7 +608,7 @@ def test_times_out_with_a_last_round_at_the_deadline():
 
 def test_failure_message_when_threshold_not_reached():
     clock = FakeClock()
-    round_fn, _ = scripted_rounds(clock, [False, False, True], duration=1)
+    round_fn, _starts = scripted_rounds(clock, [False, False, True], duration=1)
     outcome = hc.wait_for_health(
         round_fn, wait_timeout=5, interval=2, success_threshold=2, clock=clock, sleep=clock.sleep
     )
