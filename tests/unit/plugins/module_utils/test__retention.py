@@ -232,7 +232,7 @@ def test_explicit_zero_policy_is_empty_and_keeps_everything_usable():
     backups = fulls("2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z", "2026-01-03T00:00:00Z")
     p = plan(backups, keep_last=0, keep_within="0d")
     assert p.removed == []
-    assert all("policy is empty" in reasons for _, reasons in p.kept)
+    assert all("policy is empty" in entry[1] for entry in p.kept)
 
 
 # --------------------------------------------------------------------------------------------
