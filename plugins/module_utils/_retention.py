@@ -104,7 +104,7 @@ REMOVING_SUFFIX = ".removing"
 
 UTC = datetime.timezone.utc
 
-_DURATION_PART = re.compile(r"([0-9]+)([ymwdh])")
+_DURATION_PART = re.compile(r"([0-9]{1,7})([ymwdh])")  # at most 9999999 of a unit
 _TIMESTAMP = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?"
     r"(?:([Zz])|([+-])(\d{2}):?(\d{2}))?$"
@@ -597,7 +597,8 @@ def remove_tree(path: str) -> None:
     """Remove one backup directory: atomic rename to ``.<name>.removing``, then delete it."""
     parent, name = os.path.split(os.path.normpath(path))
     if name.startswith(".") and name.endswith(REMOVING_SUFFIX):
-        shutil.rmtree(path)
+        if os.path.lexists(path):  # a leftover may already be gone (removed again below)
+            shutil.rmtree(path)
         return
     hidden = os.path.join(parent, f".{name}{REMOVING_SUFFIX}")
     if os.path.lexists(hidden):

@@ -108,7 +108,9 @@ def test_parse_duration(text, expected):
     assert (d.years, d.months, d.days, d.hours) == expected
 
 
-@pytest.mark.parametrize("text", ["", "  ", "7", "d", "-1d", "7x", "1d2d", "7 d", "1.5d", "7D", "P7D", None, 7])
+@pytest.mark.parametrize(
+    "text", ["", "  ", "7", "d", "-1d", "7x", "1d2d", "7 d", "1.5d", "7D", "P7D", None, 7, "9" * 5000 + "d"]
+)
 def test_parse_duration_rejects(text):
     with pytest.raises(R.RetentionError, match="keep_within"):
         R.parse_duration(text)
@@ -601,6 +603,15 @@ def test_remove_tree_renames_before_deleting(tmp_path, monkeypatch):
     R.remove_tree(str(target))
     assert seen == [".f1.removing"]
     assert os.listdir(tmp_path) == []
+
+
+def test_leftover_with_the_same_name_as_a_removed_backup(tmp_path):
+    write_backup(tmp_path, "f1", start="2026-01-01T00:00:00Z")
+    write_backup(tmp_path, "f2", start="2026-01-02T00:00:00Z")
+    (tmp_path / ".f1.removing").mkdir()
+    p = R.rotate(str(tmp_path), R.Policy.from_options(keep_last=1), now=NOW)
+    assert p.removed_ids == ["f1"]
+    assert os.listdir(tmp_path) == ["f2"]
 
 
 def test_interrupted_removal_leaves_a_hidden_leftover_that_the_next_run_deletes(tmp_path, monkeypatch):
