@@ -82,9 +82,12 @@ bench: setup images ## Run the benchmarks; results as JSON in benchmarks/results
 audit: setup ## pip-audit of the pinned dependencies (needs PyPI's JSON API; runs in GitHub CI)
 	pip-audit --strict -r requirements/constraints.txt --progress-spinner off
 
+# Until 0.1.0 is published, its entry is rebuilt from every fragment (keep_fragments: true);
+# once published, drop the rm and release new versions with `antsibull-changelog release`.
 changelog: setup ## Regenerate CHANGELOG.md from changelogs/fragments
 	antsibull-changelog lint
-	antsibull-changelog generate
+	rm -f changelogs/changelog.yaml
+	antsibull-changelog release --version $$(python3 -c 'import yaml; print(yaml.safe_load(open("galaxy.yml"))["version"])')
 
 lock: ## Re-resolve requirements/constraints.txt from requirements/*.in (needs network)
 	rm -rf build/lock-venv && $(PYTHON) -m venv build/lock-venv
