@@ -1,0 +1,210 @@
+"""Bad input to app_stack and nginx fails with a clear error before any change.
+
+Each case runs the role against a host that does not exist (a Docker connection to a missing
+container): the preflight (argument spec, asserts) runs on the controller, so the play must fail on
+an assert naming the variable, and never reach the host (unreachable=0 proves nothing was tried
+there). Run: .venv/bin/pytest tests/roles
+"""
+
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+FAKE_HOST = "mvp-pf-bad-input"
+COLLECTION = "mvp_platform.infra"
+STRONG = {
+    "app_stack_postgres_password": "Xq7-long-and-random-db-password",
+    "app_stack_jwt_secret": "Xq7-long-and-random-jwt-secret-value",
+    "app_stack_session_secret": "Xq7-long-and-random-session-secret",
+    "app_stack_payment_terminal_key": "terminal-1234",
+    "app_stack_payment_password": "terminal-pass-1234",
+    "app_stack_email_api_key": "SG.key-1234",
+}
+BASE = {
+    "app_stack": {"platform_env": "production", "platform_domain": "shop.example.com", **STRONG},
+    "nginx": {
+        "platform_env": "production",
+        "platform_domain": "shop.example.com",
+        "platform_admin_email": "ops@example.com",
+        "nginx_tls_mode": "selfsigned",
+        "nginx_app_hosts": [FAKE_HOST],
+    },
+}
+
+CASES = {
+    "unknown tls mode": ("nginx", {"nginx_tls_mode": "bogus"}, [], r"nginx_tls_mode.*(must be one of|is unknown)"),
+    "invalid domain (nginx)": (
+        "nginx",
+        {"nginx_domain": "shop_example!.com"},
+        [],
+        r"nginx_domain / nginx_server_aliases must be valid.*shop_example!\.com",
+    ),
+    "invalid alias": (
+        "nginx",
+        {"nginx_server_aliases": ["-bad-.example.com"]},
+        [],
+        r"not valid:\s+-bad-\.example\.com",
+    ),
+    "invalid domain (app_stack)": (
+        "app_stack",
+        {"platform_domain": "Not A Domain"},
+        [],
+        r"app_stack_domain=Not A Domain",
+    ),
+    "missing secret": (
+        "app_stack",
+        {"platform_env": "staging", "app_stack_email_redirect_to": "qa@example.com"},
+        ["app_stack_jwt_secret"],
+        r"Missing secret\(s\): app_stack_jwt_secret\.",
+    ),
+    "default database password in production": (
+        "app_stack",
+        {"app_stack_postgres_password": "postgres"},
+        [],
+        r"Weak or default secret\(s\) in production: app_stack_postgres_password\.",
+    ),
+    "short secret in production": (
+        "app_stack",
+        {"app_stack_session_secret": "Sh0rt-uniq"},
+        [],
+        r"Weak or default secret\(s\) in production: app_stack_session_secret\.",
+    ),
+    "placeholder secret from vault.yml.example": (
+        "app_stack",
+        {"app_stack_payment_password": "CHANGE-ME"},
+        [],
+        r"Weak or default secret\(s\) in production: app_stack_payment_password\.",
+    ),
+    "postgres published beyond loopback in production": (
+        "app_stack",
+        {"app_stack_postgres_publish_address": "0.0.0.0"},
+        [],
+        r"app_stack_postgres_publish_address=0\.0\.0\.0 would expose PostgreSQL in production",
+    ),
+    "live payments outside production": (
+        "app_stack",
+        {"platform_env": "staging", "app_stack_payment_mode": "production", "app_stack_email_redirect_to": "qa@x.io"},
+        [],
+        r"app_stack_payment_mode=production must be 'test' or 'production', and 'test' outside production",
+    ),
+    "staging without a mail redirect": (
+        "app_stack",
+        {"platform_env": "staging"},
+        [],
+        r"in staging all outgoing mail goes to app_stack_email_redirect_to",
+    ),
+    "missing image archive": (
+        "app_stack",
+        {"app_stack_image_source": "archive", "app_stack_image_archives": ["/nonexistent/mvp.tar"]},
+        [],
+        r"app_stack_image_archives must list.*missing: \['?/nonexistent/mvp\.tar",
+    ),
+    "basic auth without users": (
+        "nginx",
+        {"nginx_basic_auth_enabled": True, "nginx_basic_auth_users": []},
+        [],
+        r"nginx_basic_auth_enabled needs nginx_basic_auth_users",
+    ),
+    "basic auth user with a placeholder password": (
+        "nginx",
+        {"nginx_basic_auth_enabled": True, "nginx_basic_auth_users": [{"name": "qa", "password": "CHANGE-ME"}]},
+        [],
+        r"missing or invalid:\s+qa",
+    ),
+    "letsencrypt without an e-mail": (
+        "nginx",
+        {"nginx_tls_mode": "letsencrypt", "nginx_letsencrypt_email": "nobody"},
+        [],
+        r"nginx_tls_mode=letsencrypt needs nginx_letsencrypt_email",
+    ),
+    "provided certificate missing": (
+        "nginx",
+        {"nginx_tls_mode": "provided", "nginx_tls_certificate_file": "/nonexistent.crt"},
+        [],
+        r"nginx_tls_mode=provided needs nginx_tls_certificate_file",
+    ),
+    "allowlist entry that is no address": (
+        "nginx",
+        {"nginx_allowlist": ["10.0.0.0/8", "everyone"]},
+        [],
+        r"not valid: everyone",
+    ),
+    "unknown colour": ("nginx", {"nginx_active_colour": "purple"}, [], r"nginx_active_colour.*(must be one of|purple)"),
+}
+
+
+def run_role(tmp_path: Path, role: str, extra: dict) -> subprocess.CompletedProcess:
+    (tmp_path / "inventory.yml").write_text(
+        json.dumps(
+            {
+                "all": {
+                    "hosts": {
+                        FAKE_HOST: {
+                            "ansible_connection": "community.docker.docker",
+                            "ansible_host": FAKE_HOST,
+                            "ansible_python_interpreter": "/usr/bin/python3",
+                        }
+                    }
+                }
+            }
+        )
+    )
+    (tmp_path / "play.yml").write_text(
+        json.dumps(
+            [{"name": "Bad input", "hosts": "all", "gather_facts": False, "roles": [f"mvp_platform.infra.{role}"]}]
+        )
+    )
+    (tmp_path / "vars.json").write_text(json.dumps(extra))
+    env = {
+        **os.environ,
+        "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_FORCE_COLOR": "0",
+    }
+    env["PATH"] = f"{ROOT / '.venv' / 'bin'}:{env.get('PATH', '')}"
+    return subprocess.run(
+        [
+            "ansible-playbook",
+            "-i",
+            str(tmp_path / "inventory.yml"),
+            str(tmp_path / "play.yml"),
+            "-e",
+            f"@{tmp_path / 'vars.json'}",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("case", list(CASES), ids=list(CASES))
+def test_bad_input_fails_before_any_change(tmp_path, case):
+    role, overrides, drop, expected = CASES[case]
+    extra = {k: v for k, v in {**BASE[role], **overrides}.items() if k not in drop}
+    proc = run_role(tmp_path, role, extra)
+    output = re.sub(r"\s+", " ", proc.stdout + proc.stderr)
+    assert proc.returncode != 0, output[-3000:]
+    assert re.search(expected, output), output[-3000:]
+    recap = re.search(rf"{FAKE_HOST}\s*:\s*ok=(\d+) changed=(\d+) unreachable=(\d+) failed=(\d+)", output)
+    assert recap, output[-3000:]
+    assert recap.group(2) == "0" and recap.group(3) == "0" and recap.group(4) == "1", recap.group(0)
+    # The weak values themselves are never printed.
+    for secret in ("Sh0rt-uniq", "Xq7-long-and-random"):
+        assert secret not in output
+
+
+@pytest.mark.parametrize("role", ["app_stack", "nginx"])
+def test_good_input_passes_the_preflight(tmp_path, role):
+    """The baselines are valid: the same run only stops when it needs the (missing) host."""
+    proc = run_role(tmp_path, role, BASE[role])
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert re.search(rf"{FAKE_HOST}\s*:\s*ok=\d+\s+changed=0\s+unreachable=1\s+failed=0", output), output[-3000:]
