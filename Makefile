@@ -16,7 +16,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 MOLECULE_SCENARIOS ?= default
 ALL_SCENARIOS := $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 
-.PHONY: help setup docker images demo demo-destroy test test-all lint sanity unit build-check \
+.PHONY: help setup docker images fixtures demo demo-destroy test test-all lint sanity unit build-check \
         molecule molecule-all bench audit changelog lock clean
 
 help: ## List the targets
@@ -41,7 +41,10 @@ docker: ## Make sure a Docker daemon answers (installs and starts one when it ca
 images: docker ## Build the systemd test-host images (reused when present)
 	@scripts/build-test-images.sh
 
-demo: setup images ## Create the local throwaway host and converge the development platform on it
+fixtures: images ## Build the app fixture images (no registry here) and their archive
+	@scripts/build-fixture-images.sh >/dev/null
+
+demo: setup fixtures ## Create the local throwaway host and converge the development platform on it
 	@scripts/demo.sh up
 
 demo-destroy: ## Remove the local demo host and its data
@@ -70,13 +73,13 @@ unit: setup ## pytest unit tests of the plugins
 build-check: setup ## Build the collection tarball, install it into an empty path, syntax-check from there
 	@scripts/check-build.sh
 
-molecule: setup images ## Run the molecule scenarios in MOLECULE_SCENARIOS
+molecule: setup fixtures ## Run the molecule scenarios in MOLECULE_SCENARIOS
 	@for s in $(MOLECULE_SCENARIOS); do echo "==> molecule test -s $$s"; molecule test -s $$s || exit 1; done
 
-molecule-all: setup images ## Run every molecule scenario
+molecule-all: setup fixtures ## Run every molecule scenario
 	@$(MAKE) molecule MOLECULE_SCENARIOS="$(ALL_SCENARIOS)"
 
-bench: setup images ## Run the benchmarks; results as JSON in benchmarks/results/
+bench: setup fixtures ## Run the benchmarks; results as JSON in benchmarks/results/
 	@scripts/bench.sh
 
 audit: setup ## pip-audit of the pinned dependencies (needs PyPI's JSON API; runs in GitHub CI)
