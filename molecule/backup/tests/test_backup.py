@@ -1,0 +1,294 @@
+"""The backup/restore story of issue 6, through the operators' playbooks.
+
+Runs once (on mvp-bk-db1, with mvp-bk-db2 as the fresh host of the off-site restore), in order:
+rows written between a full and two incrementals; the database volume destroyed; restore.yml
+latest brings every row back; restore.yml with an earlier backup_id gives exactly that moment's
+rows; the production guard, bad input and corruption are refused; verify_backups.yml; and the
+off-site copy restored onto the second host gives the same data.
+"""
+
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+import testinfra
+
+testinfra_hosts = ["ansible://mvp-bk-db1"]
+
+ROOT = Path(__file__).resolve().parents[3]
+CONTAINER = "mvp-data-postgres-1"
+STATE: dict = {}
+SUMS = "sha256sum /etc/mvp-backup/config.json /etc/mvp-backup/restic.env /etc/systemd/system/mvp-backup-*"
+FLIP = "python3 -c \"import sys; p=sys.argv[1]; b=bytearray(open(p,'rb').read()); b[2]^=1; open(p,'wb').write(b)\" %s"
+
+
+def other_host(name: str):
+    return testinfra.get_host(f"ansible://{name}?ansible_inventory={os.environ['MOLECULE_INVENTORY_FILE']}")
+
+
+def playbook(name: str, *extra: str, limit: str | None = "mvp-bk-db1") -> subprocess.CompletedProcess:
+    cmd = ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], str(ROOT / name)]
+    if limit:
+        cmd += ["-l", limit]
+    for item in extra:
+        cmd += ["-e", item]
+    proc = subprocess.run(
+        cmd,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        check=False,
+        cwd=ROOT,
+        env={**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0"},
+    )
+    proc.text = re.sub(r"\s+", " ", proc.stdout + proc.stderr)  # type: ignore[attr-defined]
+    return proc
+
+
+def sql(host, query: str) -> str:
+    cmd = host.run(
+        "docker exec -u postgres %s psql -X -At -v ON_ERROR_STOP=1 -U mvp -d mvp -c %s",
+        CONTAINER,
+        query,
+    )
+    assert cmd.rc == 0, cmd.stderr
+    return cmd.stdout.strip()
+
+
+def write_rows(host, first: int, last: int) -> None:
+    series = f"generate_series({int(first)}, {int(last)})"
+    sql(host, "insert into bk_rows select g, 'row ' || g from " + series + " g")  # noqa: S608 (integers)
+
+
+def rows(host) -> tuple:
+    return tuple(
+        int(x) for x in sql(host, "select count(*), coalesce(min(i), 0), coalesce(max(i), 0) from bk_rows").split("|")
+    )
+
+
+def listing(host) -> dict:
+    out = host.check_output("/usr/local/sbin/mvp-backup list")
+    return json.loads(out)
+
+
+def metrics(host) -> str:
+    return host.check_output("cat /var/lib/prometheus/node-exporter/mvp_backup_*.prom")
+
+
+def backup(kind: str) -> dict:
+    proc = playbook("backup.yml", f"backup_kind={kind}")
+    assert proc.returncode == 0, proc.text[-3000:]
+    return proc
+
+
+def volumes(host) -> set:
+    return set(host.check_output("docker volume ls -q").split())
+
+
+# ------------------------------------------------------------------------------------------------
+
+
+def test_converge_is_stable_in_check_diff_mode(check_diff_run):
+    assert check_diff_run["rc"] == 0, check_diff_run["output"]
+    assert not check_diff_run["changed"], check_diff_run["output"]
+
+
+def test_timers_and_job_installed(host):
+    for job in ("full", "incremental", "files", "verify", "offsite-check"):
+        timer = host.service(f"mvp-backup-{job}.timer")
+        assert timer.is_enabled, job
+        assert timer.is_running, job
+    assert host.file("/etc/mvp-backup/config.json").mode == 0o600
+    assert host.file("/etc/mvp-backup/restic.env").mode == 0o600
+    # The same retention library as the collection's module_utils, byte for byte.
+    lib = (ROOT / "plugins/module_utils/_retention.py").read_text()
+    assert host.file("/usr/local/lib/mvp-backup/_retention.py").content_string == lib
+    assert host.run("systemd-analyze verify /etc/systemd/system/mvp-backup-full.service").rc == 0
+
+
+def test_full_and_incremental_chain(host):
+    sql(host, "create table if not exists bk_rows (i int primary key, note text)")
+    write_rows(host, 1, 100)
+    backup("full")
+    write_rows(host, 101, 200)
+    backup("incremental")
+    write_rows(host, 201, 300)
+    backup("incremental")
+    write_rows(host, 301, 350)  # after the last backup: lost by a restore
+    backup("files")
+    db = listing(host)["db"]
+    assert [b["kind"] for b in db][-3:] == ["full", "incremental", "incremental"], db
+    full, incr1, incr2 = db[-3:]
+    assert incr1["parent"] == full["id"] and incr2["parent"] == incr1["id"]
+    assert all(b["status"] == "complete" and b["verified_by"] == "pg_verifybackup" for b in db[-3:])
+    assert full["pg_version_num"] >= 170000
+    assert incr1["size"] < full["size"]
+    STATE.update(full=full["id"], incr1=incr1["id"], incr2=incr2["id"])
+    text = metrics(host)
+    for kind in ("full", "incremental", "files", "offsite"):
+        assert f'mvp_backup_last_status{{kind="{kind}"}} 1' in text, text
+        assert f'mvp_backup_last_success_timestamp_seconds{{kind="{kind}"}}' in text
+    assert 'mvp_backup_size_bytes{kind="full"}' in text and 'mvp_backup_duration_seconds{kind="incremental"}' in text
+
+
+def test_restore_latest_after_losing_the_database_volume(host):
+    host.check_output(f"docker rm -f {CONTAINER} && docker volume rm mvp-pgdata")
+    proc = playbook("restore.yml")
+    assert proc.returncode == 0, proc.text[-4000:]
+    assert f"Restored database backup {STATE['incr2']}" in proc.text
+    assert rows(host) == (300, 1, 300)
+    # A new chain starts with a full (the restore forces it).
+    assert listing(host)["db"][-1]["kind"] == "full"
+
+
+def test_restore_an_earlier_backup_id_gives_that_moment(host):
+    before = volumes(host)
+    proc = playbook("restore.yml", f"backup_id={STATE['incr1']}", "restore_take_full_backup=false")
+    assert proc.returncode == 0, proc.text[-4000:]
+    assert rows(host) == (200, 1, 200)
+    kept = volumes(host) - before
+    assert any(v.startswith("mvp-pgdata-replaced-") for v in kept), kept
+    assert "docker volume rm mvp-pgdata-replaced-" in proc.text
+    # The app was stopped and reopened healthy.
+    health = host.check_output("docker ps --filter label=mvp.platform=app --format '{{.Status}}'")
+    assert health and "unhealthy" not in health and "healthy" in health, health
+    # The next incremental is refused as such: a full starts the new chain.
+    backup("incremental")
+    newest = listing(host)["db"][-1]
+    assert newest["kind"] == "full" and "chain broken" in newest["reason"], newest
+    journal = host.check_output("journalctl -t mvp-backup --no-pager -n 200")
+    assert "taking a full backup instead of an incremental" in journal
+
+
+def test_production_restore_without_confirmation_changes_nothing(host):
+    before_rows, before_volumes = rows(host), volumes(host)
+    before_ids = [b["id"] for b in listing(host)["db"]]
+    proc = playbook("restore.yml", "platform_env=production")
+    assert proc.returncode != 0
+    assert "REFUSED" in proc.text and "confirm_restore=yes" in proc.text
+    assert rows(host) == before_rows and volumes(host) == before_volumes
+    assert [b["id"] for b in listing(host)["db"]] == before_ids
+    assert not host.file("/var/backups/mvp/restore/db").exists
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        (["backup_id=20200101T000000Z-full"], r"unknown database backup id '20200101T000000Z-full' \(newest known:"),
+        (["backup_id=yesterday"], r"backup_id=yesterday \(latest or an id like"),
+        (["backup_source=tape"], r"backup_source=tape \(local\|offsite\)"),
+    ],
+    ids=["unknown backup id", "malformed backup id", "unknown source"],
+)
+def test_restore_bad_input_is_refused_before_any_change(host, extra, expected):
+    before_rows, before_volumes = rows(host), volumes(host)
+    proc = playbook("restore.yml", *extra)
+    assert proc.returncode != 0
+    assert re.search(expected, proc.text), proc.text[-3000:]
+    assert rows(host) == before_rows and volumes(host) == before_volumes
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        (
+            ['{"backup_full_schedule": "every day at 2"}'],
+            r"backup_full_schedule=\"every day at 2\" is not a valid systemd OnCalendar",
+        ),
+        (['{"backup_retention": {"keep_within": "7x"}}'], r"backup_retention.*keep_within"),
+        (['{"backup_retention": {"keep_forever": 1}}'], r"backup_retention must be a mapping of keep_last"),
+        (
+            ['{"backup_offsite_s3_endpoint": "http://127.0.0.1:9"}'],
+            r"backup_offsite_s3_endpoint=http://127\.0\.0\.1:9 is unreachable",
+        ),
+        (['{"backup_kind": "weekly"}'], r"backup_kind=weekly: choose full, incremental or files"),
+    ],
+    ids=[
+        "invalid schedule",
+        "invalid retention duration",
+        "unknown retention rule",
+        "unreachable S3",
+        "bad backup kind",
+    ],
+)
+def test_bad_role_and_playbook_input_gets_a_clear_error(host, extra, expected):
+    book = (
+        "backup.yml"
+        if "backup_kind" in extra[0]
+        else str(Path(os.environ["MOLECULE_SCENARIO_DIRECTORY"]) / "converge.yml")
+    )
+    before = host.check_output(SUMS)
+    proc = playbook(book, *extra)
+    assert proc.returncode != 0
+    assert re.search(expected, proc.text), proc.text[-3000:]
+    assert host.check_output(SUMS) == before
+
+
+def test_verify_backups_restores_into_a_scratch_container(host):
+    write_rows(host, 201, 260)
+    backup("incremental")
+    proc = playbook("verify_backups.yml")
+    assert proc.returncode == 0, proc.text[-3000:]
+    assert "restored and checked" in proc.text
+    text = metrics(host)
+    assert "mvp_backup_verify_last_status 1" in text
+    assert host.check_output("docker ps -a --format '{{.Names}}'").count("mvp-bk-verify") == 0
+
+
+def test_corruption_is_detected_reported_and_refused(host):
+    newest = listing(host)["db"][-1]
+    target = f"/var/backups/mvp/db/{newest['id']}/data/postgresql.conf"
+    # Flip one byte of the first line (a comment, so a forced restore still starts).
+    host.check_output(
+        FLIP,
+        target,
+    )
+    check = host.run("/usr/local/sbin/mvp-backup check-backup")
+    assert check.rc != 0 and "checksum mismatch in data/postgresql.conf" in check.stderr
+    proc = playbook("verify_backups.yml")
+    assert proc.returncode != 0 and "Verification FAILED" in proc.text
+    assert "mvp_backup_verify_last_status 0" in metrics(host)
+    before_rows, before_volumes = rows(host), volumes(host)
+    proc = playbook("restore.yml")
+    assert proc.returncode != 0
+    assert "failed verification, refusing to restore it (force_restore=yes overrides)" in proc.text
+    assert "nothing was changed" in proc.text
+    assert rows(host) == before_rows and volumes(host) == before_volumes
+    proc = playbook("restore.yml", "force_restore=yes", "restore_take_full_backup=false")
+    assert proc.returncode == 0, proc.text[-3000:]
+    assert "FORCED despite" in proc.text
+    assert rows(host) == before_rows
+    # Repair the copy, so the chain verifies again.
+    host.check_output(
+        FLIP,
+        target,
+    )
+    assert host.run("/usr/local/sbin/mvp-backup check-backup").rc == 0
+    STATE["offsite_rows"] = rows(host)
+
+
+def test_offsite_restore_onto_a_second_fresh_host(host):
+    db2 = other_host("mvp-bk-db2")
+    assert sql(db2, "select count(*) from pg_tables where tablename = 'bk_rows'") == "0"
+    proc = playbook(
+        "restore.yml",
+        "restore_target=mvp-bk-db2",
+        "backup_source=offsite",
+        "restore_from_host=mvp-bk-db1",
+        limit=None,
+    )
+    assert proc.returncode == 0, proc.text[-4000:]
+    assert rows(db2) == STATE["offsite_rows"]
+    offsite = json.loads(db2.check_output("/usr/local/sbin/mvp-backup list --source offsite --from-host mvp-bk-db1"))
+    assert offsite["db"] and offsite["files"]
+
+
+def test_offsite_check_reads_the_data(host):
+    cmd = host.run("systemctl start mvp-backup-offsite-check.service")
+    assert cmd.rc == 0, host.check_output("journalctl -u mvp-backup-offsite-check.service --no-pager -n 30")
+    assert "off-site repository check passed" in host.check_output(
+        "journalctl -u mvp-backup-offsite-check.service --no-pager"
+    )
