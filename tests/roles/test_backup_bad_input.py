@@ -1,0 +1,127 @@
+"""Bad input to the backup role and to backup.yml / restore.yml / verify_backups.yml fails clearly.
+
+Each case runs against a host that does not exist (a Docker connection to a missing container):
+the checks that need no host (argument asserts, retention policies checked by the retention
+library on the controller, the production guard of restore.yml) must fail the play with a
+message naming the variable, before the host is ever contacted (unreachable=0 proves nothing was
+tried there). Checks that need the host (schedule syntax via systemd-analyze, S3 endpoint
+reachability, unknown backup ids) are covered by the molecule `backup` scenario.
+Run: .venv/bin/pytest tests/roles/test_backup_bad_input.py
+"""
+
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+FAKE_HOST = "mvp-bk-bad-input"
+OFFSITE = {
+    "backup_manage_offsite": True,
+    "backup_offsite_s3_endpoint": "https://storage.example.com",
+    "backup_offsite_s3_bucket": "mvp-backups",
+    "backup_offsite_access_key_id": "AKIA-test",
+    "backup_offsite_secret_access_key": "secret-test-value",
+    "backup_offsite_password": "a-long-restic-password-2026",
+}
+
+ROLE_CASES = {
+    "retention duration": ({"backup_retention": {"keep_within": "7x"}}, r"backup_retention.*keep_within"),
+    "negative retention count": ({"backup_files_retention": {"keep_daily": -1}}, r"backup_files_retention.*keep_daily"),
+    "unknown retention rule": (
+        {"backup_retention": {"keep_forever": 3}},
+        r"backup_retention must be a mapping of keep_last, .*keep_within",
+    ),
+    "retention not a mapping": (
+        {"backup_offsite_retention": "7d"},
+        r"argument 'backup_offsite_retention' is of type str and we were unable to convert to dict",
+    ),
+    "relative backup root": ({"backup_root": "backups"}, r"backup_root=backups \(an absolute path of its own\)"),
+    "backup root is /var": ({"backup_root": "/var"}, r"backup_root=/var \(an absolute path of its own\)"),
+    "bad container name": ({"backup_postgres_container": "db; rm -rf /"}, r"backup_postgres_container=db; rm -rf /"),
+    "bad checkpoint": ({"backup_checkpoint": "slow"}, r"backup_checkpoint must be one of: fast, spread, got: slow"),
+    "off-site without an endpoint": (
+        {**OFFSITE, "backup_offsite_s3_endpoint": "storage.example.com"},
+        r"backup_offsite_s3_endpoint=storage\.example\.com \(http\(s\)://host\[:port\]\)",
+    ),
+    "off-site bucket name": (
+        {**OFFSITE, "backup_offsite_s3_bucket": "Bad_Bucket"},
+        r"backup_offsite_s3_bucket=Bad_Bucket",
+    ),
+    "off-site placeholder secret": (
+        {**OFFSITE, "backup_offsite_password": "CHANGE-ME-long-random"},
+        r"no CHANGE-ME placeholders",
+    ),
+    "off-site short password": ({**OFFSITE, "backup_offsite_password": "short"}, r"backup_offsite_password \(16\+"),
+}
+
+PLAYBOOK_CASES = {
+    "backup kind": ("backup.yml", {"backup_kind": "hourly"}, r"backup_kind=hourly: choose full, incremental or files"),
+    "production restore without confirmation": (
+        "restore.yml",
+        {"platform_env": "production"},
+        r"REFUSED: .* is a production host .* Nothing was changed\. .* -e confirm_restore=yes",
+    ),
+    "restore source": ("restore.yml", {"backup_source": "tape"}, r"backup_source=tape \(local\|offsite\)"),
+    "restore backup id": ("restore.yml", {"backup_id": "last-tuesday"}, r"backup_id=last-tuesday \(latest or an id"),
+    "restore files backup id": (
+        "restore.yml",
+        {"files_backup_id": "20260101T000000Z-full"},
+        r"files_backup_id=20260101T000000Z-full \(latest or an id ending in -files\)",
+    ),
+    "verify source": ("verify_backups.yml", {"backup_source": "s4"}, r"backup_source=s4 \(local\|offsite\)"),
+}
+
+
+def run(tmp_path: Path, playbook: Path, extra: dict) -> str:
+    host = {
+        "ansible_connection": "community.docker.docker",
+        "ansible_host": FAKE_HOST,
+        "ansible_python_interpreter": "/usr/bin/python3",
+    }
+    inventory = {"all": {"children": {"db": {"hosts": {FAKE_HOST: host}}}}}
+    (tmp_path / "inventory.yml").write_text(json.dumps(inventory))
+    (tmp_path / "vars.json").write_text(json.dumps({"platform_env": "staging", **extra}))
+    env = {
+        **os.environ,
+        "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_FORCE_COLOR": "0",
+    }
+    env["PATH"] = f"{ROOT / '.venv' / 'bin'}:{env.get('PATH', '')}"
+    proc = subprocess.run(
+        ["ansible-playbook", "-i", str(tmp_path / "inventory.yml"), str(playbook), "-e", f"@{tmp_path / 'vars.json'}"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    output = re.sub(r"\s+", " ", proc.stdout + proc.stderr)
+    assert proc.returncode != 0, output[-3000:]
+    recap = re.search(rf"{FAKE_HOST}\s*:\s*ok=(\d+) changed=(\d+) unreachable=(\d+) failed=(\d+)", output)
+    assert recap, output[-3000:]
+    assert recap.group(2) == "0" and recap.group(3) == "0" and recap.group(4) == "1", recap.group(0)
+    return output
+
+
+@pytest.mark.parametrize("case", list(ROLE_CASES), ids=list(ROLE_CASES))
+def test_role_bad_input_fails_before_the_host_is_touched(tmp_path, case):
+    extra, expected = ROLE_CASES[case]
+    play = [{"name": "Bad input", "hosts": "db", "gather_facts": False, "roles": ["mvp_platform.infra.backup"]}]
+    (tmp_path / "play.yml").write_text(json.dumps(play))
+    output = run(tmp_path, tmp_path / "play.yml", extra)
+    assert re.search(expected, output), output[-3000:]
+    for secret in ("secret-test-value", "a-long-restic-password-2026"):
+        assert secret not in output
+
+
+@pytest.mark.parametrize("case", list(PLAYBOOK_CASES), ids=list(PLAYBOOK_CASES))
+def test_playbook_bad_input_fails_before_the_host_is_touched(tmp_path, case):
+    playbook, extra, expected = PLAYBOOK_CASES[case]
+    output = run(tmp_path, ROOT / playbook, extra)
+    assert re.search(expected, output), output[-3000:]
