@@ -544,7 +544,7 @@ def choose_parent(cfg: Config, info: dict, requested: str) -> tuple:
     return "incremental", parent, "scheduled"
 
 
-def _base_backup(cfg: Config, db: Db, target: str, parent: dict | None) -> None:
+def _base_backup(cfg: Config, db: Db, target: str, parent: dict | None, timings: dict) -> None:
     args = [
         "pg_basebackup",
         "-U",
@@ -566,8 +566,12 @@ def _base_backup(cfg: Config, db: Db, target: str, parent: dict | None) -> None:
         with open(Path(parent["_path"]) / "data" / "backup_manifest", "rb") as fh:
             db.exec(["sh", "-c", 'cat > "$1"', "sh", manifest], stdin=fh)
         args.append(f"--incremental={manifest}")
+    started = time.monotonic()
     db.exec(args, timeout=cfg.db.get("timeout"))
+    timings["pg_basebackup"] = round(time.monotonic() - started, 3)
+    started = time.monotonic()
     db.exec(["pg_verifybackup", "--quiet", target], timeout=cfg.db.get("timeout"))
+    timings["pg_verifybackup"] = round(time.monotonic() - started, 3)
 
 
 def _take(cfg: Config, db: Db, bdir: Path, meta: dict, parent: dict | None) -> Path:
@@ -575,7 +579,7 @@ def _take(cfg: Config, db: Db, bdir: Path, meta: dict, parent: dict | None) -> P
     target = f"{db.staging}/{meta['id']}"
     db.exec(["sh", "-c", 'rm -rf "$1" && mkdir -p "$1" && chmod 700 "$1"', "sh", db.staging])
     try:
-        _base_backup(cfg, db, target, parent)
+        _base_backup(cfg, db, target, parent, meta["timings"])
     except JobError as exc:
         if parent is None or not CHAIN_ERRORS.search(str(exc)):
             raise
@@ -588,9 +592,11 @@ def _take(cfg: Config, db: Db, bdir: Path, meta: dict, parent: dict | None) -> P
         write_json_atomic(bdir / META_FILE, meta, 0o600)
         target = f"{db.staging}/{new_id}"
         db.exec(["sh", "-c", 'rm -rf "$1" && mkdir -p "$1" && chmod 700 "$1"', "sh", db.staging])
-        _base_backup(cfg, db, target, None)
+        _base_backup(cfg, db, target, None, meta["timings"])
     # Copy out of the container (docker cp streams a tar; owners are kept).
+    started = time.monotonic()
     run([cfg.docker, "cp", f"{db.c}:{target}", str(bdir / "data")], timeout=cfg.db.get("timeout"))
+    meta["timings"]["docker_cp"] = round(time.monotonic() - started, 3)
     return bdir
 
 
@@ -602,7 +608,9 @@ def _finish(cfg: Config, db: Db, bdir: Path, meta: dict) -> None:
             db.exec(["pg_dump", "-Fc", "-U", db.user, "-d", db.database], stdout=out, timeout=cfg.db.get("timeout"))
         parts.append("dump.pgc")
     manifest = read_json(bdir / "data" / "backup_manifest") or {}
+    started = time.monotonic()
     sums_sha = write_sums(bdir, parts)
+    meta["timings"]["sha256sums"] = round(time.monotonic() - started, 3)
     meta.update(
         {
             "end": iso(now_utc()),
@@ -652,6 +660,7 @@ def db_backup(cfg: Config, requested: str) -> dict:
         "container": db.c,
         "database": db.database,
         "reason": reason,
+        "timings": {},
         **{k: info[k] for k in ("pg_version", "pg_version_num", "system_identifier", "timeline")},
     }
     write_json_atomic(bdir / META_FILE, meta, 0o600)
@@ -1040,6 +1049,9 @@ def swap_volume(cfg: Config, volume: str, staged: str, keep_name: str, *, labels
             ]
         )
         keep_mp = docker_volume_mountpoint(cfg, keep_name)
+        old_st = mountpoint.stat()
+        os.chown(keep_mp, old_st.st_uid, old_st.st_gid)
+        os.chmod(keep_mp, old_st.st_mode & 0o7777)
         for entry in old_entries:
             shutil.move(str(entry), str(keep_mp / entry.name))
         kept = keep_name
@@ -1048,7 +1060,8 @@ def swap_volume(cfg: Config, volume: str, staged: str, keep_name: str, *, labels
     st = staged_path.stat()
     os.chown(mountpoint, st.st_uid, st.st_gid)
     os.chmod(mountpoint, st.st_mode & 0o7777)
-    staged_path.rmdir()
+    if cfg.restore_dir in staged_path.parents:
+        staged_path.rmdir()
     if force_full:
         (cfg.root / FORCE_FULL).write_text(f"a restore replaced the data of {volume} at {iso(now_utc())}\n")
     log(f"volume {volume} now holds the restored data; the replaced data is in volume {kept or '(none: it was empty)'}")
