@@ -18,6 +18,7 @@ import json
 import os
 import platform
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -92,6 +93,8 @@ def converge(inventory: Path) -> dict:
         "ANSIBLE_FORCE_COLOR": "0",
     }
     ansible_playbook = str(Path(sys.executable).with_name("ansible-playbook"))
+    load_before = os.getloadavg()[0]
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
     proc = subprocess.run(
         [ansible_playbook, "-i", str(inventory), str(PLAYBOOK)],
@@ -103,12 +106,23 @@ def converge(inventory: Path) -> dict:
         timeout=3600,
     )
     elapsed = time.monotonic() - started
+    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    controller_cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
     recap = RECAP.search(proc.stdout)
     if proc.returncode != 0 or not recap:
         sys.stderr.write(proc.stdout[-6000:] + proc.stderr[-3000:])
         raise SystemExit(f"converge failed (rc={proc.returncode})")
     ok, changed, _, _, skipped = (int(v) for v in recap.groups()[1:])
-    return {"seconds": round(elapsed, 1), "ok": ok, "changed": changed, "skipped": skipped}
+    return {
+        "seconds": round(elapsed, 1),
+        "ok": ok,
+        "changed": changed,
+        "skipped": skipped,
+        # The machine is shared: the load says how far wall times can be compared.
+        "load_1min_before": round(load_before, 2),
+        "load_1min_after": round(os.getloadavg()[0], 2),
+        "controller_cpu_seconds": round(controller_cpu, 1),
+    }
 
 
 def main() -> int:
