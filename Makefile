@@ -67,8 +67,8 @@ lint: setup ## ansible-lint (production profile), yamllint, ruff, vault check
 sanity: setup ## ansible-test sanity on a copy under ansible_collections/mvp_platform/infra
 	@scripts/sanity.sh
 
-unit: setup ## pytest unit tests of the plugins
-	pytest tests/unit
+unit: setup ## pytest: plugin unit tests, module checks on local servers, preflight and bad-input tests
+	pytest
 
 build-check: setup ## Build the collection tarball, install it into an empty path, syntax-check from there
 	@scripts/check-build.sh
