@@ -1,0 +1,135 @@
+"""The monitoring role refuses bad input before it changes anything, naming the variable.
+
+Each case runs the role against localhost (local connection, check mode off) with one bad
+variable: the play must fail in the role's preflight with a message naming the variable, and no
+task may report a change. Preflight runs before anything is installed or written, so this runs
+on any control node (no root, no packages needed).
+"""
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+PLAYBOOK = """
+- name: Monitoring with bad input
+  hosts: localhost
+  gather_facts: true
+  vars:
+    platform_env: production
+    platform_domain: mvp.example.com
+    platform_admin_email: ops@mvp.example.com
+    monitoring_postgres_password: a-long-enough-test-password
+    monitoring_smtp_auth_password: smtp-test-password
+  roles:
+    - role: mvp_platform.infra.monitoring
+"""
+
+CASES = {
+    "invalid duration": (
+        {"monitoring_scrape_interval": "30 seconds"},
+        ["monitoring_scrape_interval must be a duration", "30 seconds"],
+    ),
+    "invalid alert for duration": (
+        {"monitoring_alert_for": {"EndpointDown": "1 minute"}},
+        ["monitoring_alert_for.EndpointDown must be a duration"],
+    ),
+    "invalid backup max age": (
+        {"monitoring_backup_max_age": {"full": "26 hours"}},
+        ["monitoring_backup_max_age.full must be a duration"],
+    ),
+    "unknown alert name": (
+        {"monitoring_alert_for": {"EndpointDwn": "1m"}},
+        ["monitoring_alert_for may only name these alerts", "EndpointDwn"],
+    ),
+    "unknown receiver type": (
+        {
+            "monitoring_alertmanager_receivers": [{"name": "ops", "type": "pager", "to": "x"}],
+            "monitoring_alertmanager_routes": {"critical": ["ops"]},
+        },
+        ["monitoring_alertmanager_receivers entry 'ops' is invalid", "got 'pager'"],
+    ),
+    "malformed e-mail address": (
+        {
+            "monitoring_alertmanager_receivers": [{"name": "ops", "type": "email", "to": "ops-at-example.com"}],
+            "monitoring_alertmanager_routes": {"critical": ["ops"]},
+        },
+        ["monitoring_alertmanager_receivers entry 'ops' is invalid", "ops-at-example.com"],
+    ),
+    "malformed sender address": (
+        {"monitoring_smtp_from": "alertmanager"},
+        ["monitoring_smtp_from must be", "alertmanager"],
+    ),
+    "route to an undefined receiver": (
+        {"monitoring_alertmanager_routes": {"critical": ["nobody"]}},
+        ["monitoring_alertmanager_routes maps severities", "unknown: nobody"],
+    ),
+    "unknown severity": (
+        {"monitoring_alertmanager_routes": {"urgent": ["admins-email"]}},
+        ["monitoring_alertmanager_routes maps severities"],
+    ),
+    "telegram without a token": (
+        {
+            "monitoring_alertmanager_receivers": [{"name": "tg", "type": "telegram", "chat_id": -100123}],
+            "monitoring_alertmanager_routes": {"critical": ["tg"]},
+            "monitoring_telegram_bot_token": "",
+        },
+        ["monitoring_telegram_bot_token"],
+    ),
+    "short exporter password": (
+        {"monitoring_postgres_password": "short"},
+        ["monitoring_postgres_password"],
+    ),
+    "webhook url": (
+        {
+            "monitoring_alertmanager_receivers": [{"name": "hook", "type": "webhook", "url": "ftp://x"}],
+            "monitoring_alertmanager_routes": {"critical": ["hook"]},
+        },
+        ["monitoring_alertmanager_receivers entry 'hook' is invalid"],
+    ),
+}
+
+
+def run_role(tmp_path: Path, extra_vars: dict) -> subprocess.CompletedProcess:
+    playbook = tmp_path / "play.yml"
+    playbook.write_text(PLAYBOOK)
+    extra = tmp_path / "extra.json"
+    extra.write_text(json.dumps({"ansible_python_interpreter": "{{ ansible_playbook_python }}", **extra_vars}))
+    env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"}
+    venv_bin = ROOT / ".venv" / "bin" / "ansible-playbook"
+    return subprocess.run(
+        [
+            str(venv_bin) if venv_bin.exists() else "ansible-playbook",
+            "-i",
+            "localhost,",
+            "-c",
+            "local",
+            str(playbook),
+            "-e",
+            f"@{extra}",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=300,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("case", sorted(CASES), ids=sorted(CASES))
+def test_bad_input_is_refused_before_any_change(tmp_path: Path, case: str) -> None:
+    extra_vars, needles = CASES[case]
+    proc = run_role(tmp_path, extra_vars)
+    out = proc.stdout + proc.stderr
+    flat = " ".join(out.split())
+    assert proc.returncode != 0, out
+    for needle in needles:
+        assert needle in flat, f"{needle!r} not in output:\n{out}"
+    assert "changed=0" in out, out
+    # The failing task is a preflight assert of the role: nothing after it ran.
+    assert "Create the prometheus group" not in out, out
