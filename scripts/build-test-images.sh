@@ -50,6 +50,8 @@ build() {
     "${suite}" "${rootfs}" "${MIRROR}" >"${rootfs}.log" 2>&1 \
     || { tail -n 30 "${rootfs}.log" >&2; die "debootstrap of ${suite} failed (log above)."; }
   rm -f "${rootfs}.log"
+  # mktemp made the directory 0700; it becomes the image's / and must be 0755.
+  chmod 0755 "${rootfs}"
 
   # Updates and security suites, as a real server has them.
   cat >"${rootfs}/etc/apt/sources.list" <<SOURCES
