@@ -1,0 +1,294 @@
+"""Zero-downtime releases (issue 5) on the converged test host, in order.
+
+The host was converged at 1.0.0 (site.yml's app_stack + nginx plays). While a load generator
+inside the test host sends steady HTTPS requests through nginx to / and /api/health:
+deploy.yml 1.0.0 and 2.0.0 -> zero failed requests; deploy.yml 3.0.0 (its backend's health
+check fails) -> the play fails as designed, nginx stays on 2.0.0, zero failed requests;
+rollback.yml (previous release, 1.0.0) -> zero failed requests. The release log then holds the
+four events. Then bad input, the deploy lock, and site.yml idempotence after releases.
+The tests depend on each other's order (pytest runs them in file order).
+"""
+
+import json
+import os
+import re
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+testinfra_hosts = ["all"]
+
+ROOT = Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY", Path(__file__).resolve().parents[3]))
+SCENARIO = Path(os.environ.get("MOLECULE_SCENARIO_DIRECTORY", Path(__file__).resolve().parents[1]))
+MVP = "/opt/mvp"
+RESULTS = {}
+
+
+def playbook(name: str, *extra: str, timeout: int = 900) -> subprocess.CompletedProcess:
+    """Run one of the collection's root playbooks against the scenario's host."""
+    env = {
+        **os.environ,
+        "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
+        "ANSIBLE_COLLECTIONS_PATH": str(ROOT / ".ansible" / "collections"),
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_FORCE_COLOR": "0",
+        "GITHUB_ACTOR": "molecule-release",
+    }
+    cmd = ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], str(ROOT / name), *extra]
+    started = time.monotonic()
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False, env=env)
+    proc.wall_s = round(time.monotonic() - started, 1)
+    print(f"\nPLAYBOOK {name} {' '.join(extra)}: rc={proc.returncode} wall={proc.wall_s}s")
+    return proc
+
+
+def out(proc) -> str:
+    return proc.stdout[-8000:] + proc.stderr[-3000:]
+
+
+def sh(host, cmd: str) -> str:
+    with host.sudo():
+        result = host.run(cmd)
+    assert result.rc == 0, f"{cmd}\nrc={result.rc}\n{result.stdout}\n{result.stderr}"
+    return result.stdout
+
+
+def read_json(host, path: str):
+    return json.loads(sh(host, f"cat {path}"))
+
+
+def live(host) -> dict:
+    return read_json(host, f"{MVP}/current.json")
+
+
+def upstream_colour(host) -> str:
+    return re.search(r"mvp-active-colour: (\w+)", sh(host, "cat /etc/nginx/mvp/upstream.conf")).group(1)
+
+
+def running(host, colour: str) -> list[str]:
+    return sh(host, f"docker ps --filter label=mvp.colour={colour} --format '{{{{.Names}}}}'").split()
+
+
+class Load:
+    """The load generator as a transient systemd unit inside the test host (bounded: 10 minutes)."""
+
+    def __init__(self, host, name: str) -> None:
+        self.host = host
+        self.name = name
+        self.out = f"/root/mvp-rel-load-{name}.json"
+        self.stop_file = f"/run/mvp-rel-load-{name}.stop"
+
+    def __enter__(self):
+        sh(self.host, f"rm -f {self.out} {self.stop_file}")
+        sh(
+            self.host,
+            f"systemd-run --unit=mvp-rel-load-{self.name} --collect /usr/local/bin/mvp-rel-loadgen "
+            f"--out {self.out} --stop-file {self.stop_file} --threads 4 --interval 0.05 --max-seconds 600",
+        )
+        time.sleep(3)  # a steady state before the release starts
+        return self
+
+    def __exit__(self, *exc) -> None:
+        time.sleep(3)  # and after it ends
+        sh(self.host, f"touch {self.stop_file}")
+        for _ in range(60):
+            if self.host.file(self.out).exists:
+                break
+            time.sleep(0.5)
+        self.result = read_json(self.host, self.out)
+        RESULTS[self.name] = self.result
+        summary = {k: self.result[k] for k in ("requests", "failed", "stale_keepalive_retries", "longest_gap_ms")}
+        print(f"\nLOAD {self.name}: {json.dumps(summary)}")
+
+
+def assert_no_failed_requests(load: Load) -> None:
+    result = load.result
+    assert result["requests"] > 100, result
+    assert result["failed"] == 0, json.dumps(result, indent=1)[:3000]
+
+
+def test_release_1_0_0_again_under_load(host):
+    assert live(host)["version"] == "1.0.0"
+    before = live(host)["colour"]
+    with Load(host, "v1") as load:
+        proc = playbook("deploy.yml", "-e", "app_version=1.0.0")
+    assert proc.returncode == 0, out(proc)
+    assert_no_failed_requests(load)
+    assert live(host)["version"] == "1.0.0"
+    assert live(host)["colour"] != before
+    assert upstream_colour(host) == live(host)["colour"]
+
+
+def test_release_2_0_0_under_load_has_zero_failed_requests(host):
+    old = live(host)["colour"]
+    with Load(host, "v2") as load:
+        proc = playbook("deploy.yml", "-e", "app_version=2.0.0")
+    assert proc.returncode == 0, out(proc)
+    RESULTS["v2_wall_s"] = proc.wall_s
+    assert_no_failed_requests(load)
+    now = live(host)
+    assert now["version"] == "2.0.0"
+    assert upstream_colour(host) == now["colour"] != old
+    # Both versions answered during the release; the new one last.
+    for path in ("/", "/api/health"):
+        seen = load.result["versions"][path]
+        assert set(seen) == {"1.0.0", "2.0.0"}, seen
+        assert seen["2.0.0"]["last_s"] > seen["1.0.0"]["last_s"]
+    # The old colour is stopped (kept for a quick rollback), the new one runs.
+    assert running(host, old) == []
+    assert len(running(host, now["colour"])) == 2
+    page = sh(host, "curl -fsSk https://mvp-release.test/")
+    assert "frontend version 2.0.0" in page
+
+
+def test_release_3_0_0_fails_its_health_gate_and_nginx_stays_on_2_0_0(host):
+    before = live(host)
+    with Load(host, "v3") as load:
+        proc = playbook("deploy.yml", "-e", "app_version=3.0.0")
+    text = out(proc)
+    assert proc.returncode != 0, text
+    assert "Release 3.0.0 FAILED" in text, text
+    assert "nginx was never switched" in text, text
+    assert re.search(r"Failing checks of the health gate: backend", text), text
+    assert "status=503" in text, text
+    # The new containers' last log lines are in the message.
+    assert "backend-1" in text and "/api/health" in text, text
+    assert_no_failed_requests(load)
+    for path in ("/", "/api/health"):
+        assert set(load.result["versions"][path]) == {"2.0.0"}, load.result["versions"]
+    assert live(host) == before
+    assert upstream_colour(host) == before["colour"]
+    new = "green" if before["colour"] == "blue" else "blue"
+    assert running(host, new) == [], "the failed colour must be stopped"
+    assert not host.file(f"{MVP}/deploy.lock").exists
+
+
+def test_rollback_returns_to_the_previous_release_with_zero_failed_requests(host):
+    with Load(host, "rollback") as load:
+        proc = playbook("rollback.yml")
+    assert proc.returncode == 0, out(proc)
+    assert_no_failed_requests(load)
+    assert live(host)["version"] == "1.0.0"
+    assert upstream_colour(host) == live(host)["colour"]
+    assert "frontend version 1.0.0" in sh(host, "curl -fsSk https://mvp-release.test/")
+
+
+def test_release_log_holds_the_four_events(host):
+    log = read_json(host, f"{MVP}/releases.json")
+    events = [(e["action"], e["version"], e["result"]) for e in log]
+    assert events == [
+        ("deploy", "1.0.0", "success"),
+        ("deploy", "2.0.0", "success"),
+        ("deploy", "3.0.0", "failed"),
+        ("rollback", "1.0.0", "success"),
+    ], events
+    for event in log:
+        assert event["actor"] == "molecule-release"
+        assert event["images"]["frontend"]["ref"] == f"local/mvp-frontend:{event['version']}"
+        assert event["images"]["backend"]["id"].startswith("sha256:")
+        assert event["started_at"] <= event["finished_at"]
+    failed = log[2]
+    assert "health" in failed["error"].lower() and failed["live_after"]["version"] == "2.0.0"
+    assert log[3]["migrated"] is False and log[1]["migrated"] is True
+
+
+def test_images_beyond_the_retained_releases_are_pruned(host):
+    tags = sh(host, "docker image ls --format '{{.Repository}}:{{.Tag}}' 'local/mvp-*'").split()
+    assert "local/mvp-backend:3.0.0" not in tags and "local/mvp-frontend:3.0.0" not in tags, tags
+    for v in ("1.0.0", "2.0.0"):
+        assert f"local/mvp-backend:{v}" in tags and f"local/mvp-frontend:{v}" in tags, tags
+
+
+def test_rollback_refuses_an_unknown_version_listing_the_retained_ones(host):
+    before, colour = live(host), upstream_colour(host)
+    proc = playbook("rollback.yml", "-e", "app_version=0.9.0")
+    assert proc.returncode != 0
+    assert "app_version=0.9.0 is not a retained release" in out(proc), out(proc)
+    assert "Retained (newest first): 1.0.0, 2.0.0" in out(proc), out(proc)
+    assert live(host) == before and upstream_colour(host) == colour
+
+
+def test_deploy_of_an_image_that_does_not_exist_switches_nothing(host):
+    before, colour = live(host), upstream_colour(host)
+    proc = playbook("deploy.yml", "-e", "app_version=9.9.9")
+    text = out(proc)
+    assert proc.returncode != 0
+    assert "image(s) local/mvp-frontend:9.9.9, local/mvp-backend:9.9.9" in text, text
+    assert "nginx was never switched" in text, text
+    assert live(host) == before and upstream_colour(host) == colour
+    assert not host.file(f"{MVP}/deploy.lock").exists
+
+
+def test_deploy_without_app_version_is_refused(host):
+    before = live(host)
+    proc = playbook("deploy.yml")
+    assert proc.returncode != 0
+    assert "app_version is required" in out(proc), out(proc)
+    assert live(host) == before
+
+
+def test_a_concurrent_deploy_waits_for_the_lock_then_fails_clearly(host):
+    results = {}
+    first = threading.Thread(target=lambda: results.update(first=playbook("deploy.yml", "-e", "app_version=2.0.0")))
+    first.start()
+    for _ in range(240):
+        if host.file(f"{MVP}/deploy.lock").exists:
+            break
+        time.sleep(0.5)
+    second = playbook("deploy.yml", "-e", "app_version=2.0.0", "-e", "release_lock_wait=5")
+    first.join(900)
+    assert second.returncode != 0
+    assert re.search(r"deploy lock /opt/mvp/deploy.lock is held by molecule-release .*waited 5 s", out(second)), out(
+        second
+    )
+    assert "deploy_break_lock=true" in out(second)
+    assert results["first"].returncode == 0, out(results["first"])
+    assert live(host)["version"] == "2.0.0"
+    assert not host.file(f"{MVP}/deploy.lock").exists
+
+
+def test_a_stale_lock_is_broken_only_on_request(host):
+    stale = {"owner": "ci-run-that-died", "pid": 999999, "since": "2026-01-01T00:00:00Z", "token": "dead"}
+    sh(host, f"echo '{json.dumps(stale)}' > {MVP}/deploy.lock")
+    proc = playbook("rollback.yml", "-e", "release_lock_wait=2")
+    assert proc.returncode != 0 and "held by ci-run-that-died" in out(proc), out(proc)
+    proc = playbook("rollback.yml", "-e", "release_lock_wait=2", "-e", "deploy_break_lock=true")
+    assert proc.returncode == 0, out(proc)
+    assert "Broke the deploy lock" in out(proc)
+    assert live(host)["version"] == "1.0.0"
+    assert not host.file(f"{MVP}/deploy.lock").exists
+
+
+def test_site_yml_follows_the_live_release_and_is_idempotent(host):
+    before, colour = live(host), upstream_colour(host)
+    proc = playbook(str(SCENARIO / "converge.yml"))
+    assert proc.returncode == 0, out(proc)
+    recap = re.search(r"changed=(\d+)", proc.stdout)
+    assert recap and recap.group(1) == "0", out(proc)
+    assert live(host) == before and upstream_colour(host) == colour
+    assert f"frontend version {before['version']}" in sh(host, "curl -fsSk https://mvp-release.test/")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _write_results():
+    yield
+    path = Path(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", SCENARIO)) / "release-load.json"
+    path.write_text(json.dumps(RESULTS, indent=2))
+
+
+def test_healthcheck_yml_reports_every_endpoint(host):
+    proc = playbook("healthcheck.yml", "-e", "healthcheck_from=host", "-e", "healthcheck_monitoring=false")
+    text = out(proc)
+    assert proc.returncode == 0, text
+    assert "Every endpoint is healthy." in text, text
+    for name in (
+        "public site https://mvp-release.test/",
+        "public API https://mvp-release.test/api/health",
+        "HTTP redirect http://mvp-release.test/",
+        "postgresql",
+        "backend",
+    ):
+        assert re.search(rf"OK\s+mvp-rel-release\s+{re.escape(name)}", text), text
