@@ -113,8 +113,12 @@ def test_bad_input_fails_before_any_change(tmp_path, case):
 
 
 def test_good_input_passes_the_checks(tmp_path):
-    """A valid deploy request only stops when it needs the (missing) host."""
+    """A valid deploy request passes every check and only stops when it needs the (missing) host."""
     proc = run(tmp_path, "deploy.yml", {"app_version": "1.4.2"})
     output = proc.stdout + proc.stderr
     assert proc.returncode != 0
-    assert re.search(rf"{FAKE_HOST}\s*:\s*ok=\d+\s+changed=0\s+unreachable=1\s+failed=0", output), output[-3000:]
+    for check in ("Check that app_version is given", "Check the release request", "Check the release settings"):
+        assert re.search(rf"TASK \[[^]]*{check}[^]]*\]\s*\**\s*ok: \[{FAKE_HOST}\]", output), output[-3000:]
+    # The first task that needs the host is the first to fail (a Docker connection to a missing container).
+    assert f"No such container: {FAKE_HOST}" in output, output[-3000:]
+    assert re.search(rf"{FAKE_HOST}\s*:\s*ok=\d+\s+changed=0\s", output), output[-3000:]
