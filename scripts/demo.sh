@@ -73,7 +73,6 @@ The development platform runs in the container ${NAME}.
   https://mvp.localhost:${https}/api/health  the backend through nginx
   http://127.0.0.1:${http}/                  redirects to HTTPS
   http://127.0.0.1:${fe}/ and :${be}/api/health   frontend and backend directly (development ports)
-  (each answers once the role that serves it has landed; see README)
 Shell on the host:  docker exec -it ${NAME} bash
 Converge again:     make demo
 Tear it down:       make demo-destroy
