@@ -2,7 +2,8 @@
 
 The tests run in file order: first the steady state, then the failure drills (backend down and
 back, stale backup), then check mode. Arrival times are printed (pytest -s / molecule -v shows
-them) and written to /var/log/mvp-mon-test/timings.json on the test host.
+them) and written to /var/log/mvp-mon-test/timings.json on the test host and to
+tests/output/molecule-monitoring-timings.json on the control node.
 """
 
 import json
@@ -70,9 +71,13 @@ def host_time(host) -> float:
 
 
 def record(host, name: str, seconds: float) -> None:
+    """Keep an arrival time: on the test host, and on the control node in tests/output/."""
     TIMINGS[name] = round(seconds, 1)
     print(f"\n[timing] {name}: {seconds:.1f} s")
     host.run("echo %s > %s/timings.json", json.dumps(TIMINGS), TEST_DIR)
+    out = ROOT / "tests" / "output" / "molecule-monitoring-timings.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(TIMINGS, indent=2) + "\n")
 
 
 def backend_container(host) -> str:
