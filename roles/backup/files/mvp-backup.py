@@ -1175,7 +1175,7 @@ def _listing(cfg: Config, source: str, from_host: str | None) -> dict:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--config", default=DEFAULT_CONFIG)
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("db", help="take a database backup")
