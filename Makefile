@@ -16,7 +16,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 MOLECULE_SCENARIOS ?= default
 ALL_SCENARIOS := $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 
-.PHONY: help setup docker images fixtures demo demo-destroy test test-all lint sanity unit build-check \
+.PHONY: help setup docker images fixtures promtool demo demo-destroy test test-all lint sanity unit build-check \
         molecule molecule-all bench audit changelog lock clean
 
 help: ## List the targets
@@ -67,7 +67,10 @@ lint: setup ## ansible-lint (production profile), yamllint, ruff, vault check
 sanity: setup ## ansible-test sanity on a copy under ansible_collections/mvp_platform/infra
 	@scripts/sanity.sh
 
-unit: setup ## pytest: plugin unit tests, module checks on local servers, preflight and bad-input tests
+promtool: setup ## promtool for the alert-rule tests (from Debian 13's package when missing)
+	@scripts/ensure-promtool.sh
+
+unit: setup promtool ## pytest: plugin unit tests, module checks on local servers, preflight and bad-input tests
 	pytest
 
 build-check: setup ## Build the collection tarball, install it into an empty path, syntax-check from there
