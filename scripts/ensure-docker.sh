@@ -43,11 +43,15 @@ if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
   systemctl start docker || die "systemctl start docker failed: see 'journalctl -u docker'."
 else
   log "Starting Docker Engine in the background (dockerd, log in /var/log/mvp-dockerd.log)."
+  # Detached (own session, no inherited stdin/stdout): a daemon that kept this script's
+  # output open would hold a caller's pipe (`make test | tee`) open forever.
   if ! pgrep -x containerd >/dev/null 2>&1 && command -v containerd >/dev/null 2>&1; then
-    nohup containerd >/var/log/mvp-containerd.log 2>&1 &
+    setsid containerd </dev/null >/var/log/mvp-containerd.log 2>&1 &
     sleep 1
   fi
-  pgrep -x dockerd >/dev/null 2>&1 || nohup dockerd >/var/log/mvp-dockerd.log 2>&1 &
+  if ! pgrep -x dockerd >/dev/null 2>&1; then
+    setsid dockerd </dev/null >/var/log/mvp-dockerd.log 2>&1 &
+  fi
 fi
 
 for _ in $(seq 1 60); do
