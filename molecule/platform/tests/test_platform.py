@@ -203,7 +203,7 @@ def test_release_record_and_idle_colour(host):
 
 def test_nginx_upstream_file_names_the_live_colour(host):
     with host.sudo():
-        upstream = host.file("/etc/nginx/mvp/upstream.conf").content_string
+        upstream = host.run("cat /etc/nginx/mvp/upstream.conf /etc/nginx/mvp/pool/*/*.conf").stdout
     assert "# mvp-active-colour: blue" in upstream
     assert "127.0.0.1:3100" in upstream and "127.0.0.1:3101" in upstream
     assert "keepalive 32;" in upstream

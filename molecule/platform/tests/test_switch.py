@@ -31,7 +31,7 @@ def served(host):
     with host.sudo():
         page = host.run(f"curl -kfsS https://{DOMAIN}/").stdout
         health = json.loads(host.run(f"curl -kfsS https://{DOMAIN}/api/health").stdout)
-        upstream = host.file("/etc/nginx/mvp/upstream.conf").content_string
+        upstream = host.run("cat /etc/nginx/mvp/upstream.conf /etc/nginx/mvp/pool/*/*.conf").stdout
         projects = host.run("docker ps --format '{{.Label \"com.docker.compose.project\"}}'").stdout.split()
     return page, health, upstream, set(projects)
 

@@ -175,6 +175,7 @@ def main() -> int:
         "longest_gap_at_s": round(stats.longest_gap_at, 3) if stats.longest_gap_at is not None else None,
         "versions": stats.versions,
         "duration_s": round(time.time() - stats.started, 2),
+        "started_at": stats.started,
         "threads": args.threads,
         "interval_s": args.interval,
     }

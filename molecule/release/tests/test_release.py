@@ -65,7 +65,7 @@ def live(host) -> dict:
 
 
 def upstream_colour(host) -> str:
-    return re.search(r"mvp-active-colour: (\w+)", sh(host, "cat /etc/nginx/mvp/upstream.conf")).group(1)
+    return re.search(r"mvp-active-colour: (\w+)", sh(host, "cat /etc/nginx/mvp/pool/backend/*.conf")).group(1)
 
 
 def running(host, colour: str) -> list[str]:

@@ -1,0 +1,202 @@
+"""Four hosts (issue 8, HOST-2): proxy, app1, app2 and db on a private network, converged by site.yml.
+
+In order (pytest runs them in file order): the database answers the app hosts only, over TLS
+with scram-sha-256; the proxy's pool lists both app hosts; under steady HTTPS load through the
+proxy, stopping app1's containers fails no request after the first max_fails window, and a
+release across both app hosts fails none; an app host removed from the inventory leaves the
+pool on the next run (and comes back); check mode on the converged hosts changes nothing.
+"""
+
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+import testinfra
+import yaml
+
+ADDR = {"proxy": "10.77.0.10", "app1": "10.77.0.11", "app2": "10.77.0.12", "db": "10.77.0.13"}
+DOMAIN = "mvp-multi.test"
+MVP = "/opt/mvp"
+# nginx_upstream_fail_timeout of the scenario: the window in which max_fails failures mark a host down.
+FAIL_WINDOW_S = 5.0
+
+
+def node(name: str):
+    return testinfra.get_host(f"docker://mvp-mh-{name}")
+
+
+def sh(name: str, cmd: str, ok: bool = True):
+    result = node(name).run(cmd)
+    if ok:
+        assert result.rc == 0, f"{name}: {cmd}\nrc={result.rc}\n{result.stdout}\n{result.stderr}"
+    return result
+
+
+def live(name: str) -> dict:
+    return json.loads(sh(name, f"cat {MVP}/current.json").stdout)
+
+
+def out(proc) -> str:
+    return proc.stdout[-8000:] + proc.stderr[-3000:]
+
+
+class Load:
+    """The release scenario's load generator on the proxy, as a transient systemd unit (bounded)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.out = f"/root/mvp-mh-load-{name}.json"
+        self.stop_file = f"/run/mvp-mh-load-{name}.stop"
+
+    def __enter__(self):
+        sh("proxy", f"rm -f {self.out} {self.stop_file}")
+        sh(
+            "proxy",
+            f"systemd-run --unit=mvp-mh-load-{self.name} --collect /usr/local/bin/mvp-rel-loadgen --host {DOMAIN} "
+            f"--out {self.out} --stop-file {self.stop_file} --threads 4 --interval 0.05 --max-seconds 900",
+        )
+        time.sleep(3)  # a steady state first
+        return self
+
+    def __exit__(self, *exc) -> None:
+        time.sleep(3)
+        sh("proxy", f"touch {self.stop_file}")
+        for _ in range(60):
+            if node("proxy").file(self.out).exists:
+                break
+            time.sleep(0.5)
+        self.result = json.loads(sh("proxy", f"cat {self.out}").stdout)
+        summary = {k: self.result[k] for k in ("requests", "failed", "stale_keepalive_retries", "longest_gap_ms")}
+        print(f"\nLOAD {self.name}: {json.dumps(summary)}")
+
+
+def tcp_probe(source: str, target: str, port: int) -> int:
+    """rc of a TCP connect from one host to another: 0 answered, 1 refused, 124 no answer (dropped)."""
+    return sh(source, f"timeout 4 bash -c '</dev/tcp/{target}/{port}'", ok=False).rc
+
+
+@pytest.mark.parametrize("client", ["app1", "app2"])
+def test_database_port_answers_the_app_hosts(client):
+    assert tcp_probe(client, ADDR["db"], 5432) == 0
+
+
+def test_database_port_is_dropped_for_the_proxy():
+    assert tcp_probe("proxy", ADDR["db"], 5432) == 124  # no answer at all: dropped, not refused
+
+
+def test_postgres_listens_on_no_public_address():
+    ports = sh("db", "docker port mvp-data-postgres-1 5432/tcp").stdout.split()
+    assert sorted(ports) == sorted(["127.0.0.1:5432", f"{ADDR['db']}:5432"]), ports
+
+
+def test_backends_reach_the_database_over_verified_tls():
+    for name in ("app1", "app2"):
+        env = sh(name, f"cat {MVP}/env/backend.env").stdout
+        url = next(line for line in env.splitlines() if line.startswith("DATABASE_URL="))
+        assert f"@{ADDR['db']}:5432/" in url and "sslmode=verify-full" in url and "sslrootcert=" in url
+        health = json.loads(
+            sh("proxy", f"curl -kfsS --resolve {DOMAIN}:443:127.0.0.1 https://{DOMAIN}/api/health").stdout
+        )
+        assert health["database"]["status"] == "up", health
+    # The database sees the app hosts' connections, every one encrypted.
+    rows = sh(
+        "db",
+        "docker exec -u postgres mvp-data-postgres-1 psql -X -At -U mvp -d mvp -c "
+        '"SELECT host(a.client_addr), s.ssl FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid) '
+        "WHERE a.client_addr IS NOT NULL AND host(a.client_addr) <> '127.0.0.1'\"",
+    ).stdout.split()
+    seen = {row.split("|")[0]: row.split("|")[1] for row in rows}
+    assert {ADDR["app1"], ADDR["app2"]} <= set(seen), rows
+    assert all(seen[ADDR[h]] == "t" for h in ("app1", "app2")), rows
+
+
+def test_plain_connections_from_an_app_host_are_refused():
+    password = yaml.safe_load(
+        (Path(__file__).resolve().parents[1] / "inventory/group_vars/all/app_stack.yml").read_text()
+    )["app_stack_postgres_password"]
+    result = node("app1").run(
+        "PGPASSWORD=%s docker run --rm --network host -e PGPASSWORD --entrypoint psql local/postgres:17 "
+        "'host=%s user=mvp dbname=mvp sslmode=disable connect_timeout=5' -c 'SELECT 1'",
+        password,
+        ADDR["db"],
+    )
+    assert result.rc != 0
+    assert "no pg_hba.conf entry" in result.stderr and "no encryption" in result.stderr, result.stderr
+
+
+def test_the_pool_lists_every_app_host_on_its_private_address():
+    for service, port in (("frontend", 3100), ("backend", 3101)):
+        pool = sh("proxy", f"cat /etc/nginx/mvp/pool/{service}/*.conf").stdout
+        for name in ("app1", "app2"):
+            colour_port = port if live(name)["colour"] == "blue" else port + 100
+            assert f"server {ADDR[name]}:{colour_port} max_fails=2 fail_timeout=5s;" in pool, pool
+
+
+def test_app_colour_ports_answer_the_proxy_only():
+    port = 3100 if live("app1")["colour"] == "blue" else 3200
+    assert tcp_probe("proxy", ADDR["app1"], port) == 0
+    assert tcp_probe("db", ADDR["app1"], port) == 124
+
+
+def test_stopping_app1_fails_no_request_after_the_first_max_fails_window():
+    colour = live("app1")["colour"]
+    with Load("app1-down") as load:
+        stopped_at = time.time()
+        sh("app1", f"docker compose -f {MVP}/{colour}/compose.yml stop")
+        time.sleep(20)
+    sh("app1", f"docker compose -f {MVP}/{colour}/compose.yml start")
+    health = f"http://{ADDR['app1']}:{3101 if colour == 'blue' else 3201}/api/health"
+    sh("app1", f"timeout 120 sh -c 'until curl -fsS {health}; do sleep 1; done'")
+    result = load.result
+    stop_rel = stopped_at - result["started_at"]
+    before = [f for f in result["failures"] if f["t_s"] <= stop_rel + FAIL_WINDOW_S]
+    after = [f for f in result["failures"] if f["t_s"] > stop_rel + FAIL_WINDOW_S]
+    print(
+        f"\nAPP1 DOWN: {result['requests']} requests, {len(before)} failed within the first max_fails window, "
+        f"{len(after)} after it"
+    )
+    assert result["requests"] > 200, result
+    assert result["failed"] == len(before) + len(after)
+    assert after == [], json.dumps(after[:10], indent=1)
+
+
+def test_release_across_both_app_hosts_fails_no_request(run_playbook):
+    with Load("release") as load:
+        proc = run_playbook("deploy.yml", "-e", "app_version=2.0.0")
+    assert proc.returncode == 0, out(proc)
+    print(f"RELEASE 2.0.0 on app1 then app2: {proc.wall_s} s")
+    assert load.result["requests"] > 200, load.result
+    assert load.result["failed"] == 0, json.dumps(load.result, indent=1)[:3000]
+    for name in ("app1", "app2"):
+        assert live(name)["version"] == "2.0.0"
+    pool = sh("proxy", "cat /etc/nginx/mvp/pool/backend/*.conf").stdout
+    assert "down" not in pool.replace("mvp-member-state: up", ""), pool
+    seen = load.result["versions"]["/api/health"]
+    assert set(seen) >= {"1.0.0", "2.0.0"}, seen
+
+
+def test_a_host_removed_from_the_inventory_leaves_the_pool(run_playbook, tmp_path):
+    inventory = Path(os.environ["MOLECULE_INVENTORY_FILE"])
+    data = yaml.safe_load(inventory.read_text())
+    app = data["all"]["children"]["app"]["hosts"]
+    del app["mvp-mh-app2"]
+    data["all"]["children"].setdefault("ungrouped", {"hosts": {}})["hosts"] = {"mvp-mh-app2": {}}
+    for linked in ("group_vars", "host_vars"):
+        (tmp_path / linked).symlink_to(inventory.parent / linked)
+    (tmp_path / "hosts.yml").write_text(yaml.safe_dump(data))
+    proc = run_playbook("site.yml", "--tags", "nginx", "--limit", "mvp-mh-proxy", inventory=str(tmp_path / "hosts.yml"))
+    assert proc.returncode == 0, out(proc)
+    pool = sh("proxy", "cat /etc/nginx/mvp/pool/*/*.conf").stdout
+    assert ADDR["app1"] in pool and ADDR["app2"] not in pool, pool
+    assert sh("proxy", f"curl -kfsS --resolve {DOMAIN}:443:127.0.0.1 https://{DOMAIN}/api/health").rc == 0
+    # Back in the inventory, back in the pool.
+    proc = run_playbook("site.yml", "--tags", "nginx", "--limit", "mvp-mh-proxy")
+    assert proc.returncode == 0, out(proc)
+    assert ADDR["app2"] in sh("proxy", "cat /etc/nginx/mvp/pool/*/*.conf").stdout
+
+
+def test_check_diff_on_converged_hosts_changes_nothing(check_diff_run):
+    assert check_diff_run["rc"] == 0, check_diff_run["output"]
+    assert check_diff_run["changed"] == {}, check_diff_run["output"]
