@@ -39,6 +39,9 @@ BASE = {
     },
 }
 
+CA = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----"
+EXT_URL = "postgresql://mvp:Xq7-long-and-random@db.example.internal:5432/mvp"
+
 CASES = {
     "unknown tls mode": ("nginx", {"nginx_tls_mode": "bogus"}, [], r"nginx_tls_mode.*(must be one of|is unknown)"),
     "invalid domain (nginx)": (
@@ -138,28 +141,98 @@ CASES = {
         r"not valid: everyone",
     ),
     "unknown colour": ("nginx", {"nginx_active_colour": "purple"}, [], r"nginx_active_colour.*(must be one of|purple)"),
+    "unknown database mode": (
+        "app_stack",
+        {"app_stack_database": "sqlite"},
+        [],
+        r"app_stack_database.*(must be one of|sqlite)",
+    ),
+    "external database without a URL": (
+        "app_stack",
+        {"app_stack_database": "external", "app_stack_database_ca": CA},
+        ["app_stack_postgres_password"],
+        r"app_stack_database_url \(vault_database_url\) must be a postgresql://",
+    ),
+    "external database URL that sets its own sslmode": (
+        "app_stack",
+        {
+            "app_stack_database": "external",
+            "app_stack_database_ca": CA,
+            "app_stack_database_url": EXT_URL + "?sslmode=disable",
+        },
+        [],
+        r"without sslmode/sslrootcert",
+    ),
+    "external database without a CA in production": (
+        "app_stack",
+        {"app_stack_database": "external", "app_stack_database_url": EXT_URL},
+        [],
+        r"the PEM certificate of the service's CA \(required outside development",
+    ),
+    "unverified TLS to the database in production": (
+        "app_stack",
+        {"app_stack_database_sslmode": "require"},
+        [],
+        r"app_stack_database_sslmode=require\s+must verify the server",
+    ),
+}
+
+# Multi-host: (extra vars, topology, expected message). FAKE_HOST is the only host contacted.
+TOPOLOGY_CASES = {
+    "db host publishing PostgreSQL on a public address": (
+        {"app_stack_postgres_listen_address": "203.0.113.5"},
+        {
+            "groups": {"app": [FAKE_HOST, "app-2"], "db": [FAKE_HOST]},
+            "hosts": {"app-2": {"platform_private_address": "10.0.0.12"}},
+        },
+        r"app_stack_postgres_listen_address .*got\s+'203\.0\.113\.5'\) must be a private address",
+    ),
+    "app host without a private address beside a db host": (
+        {"platform_private_address": ""},
+        {"groups": {"app": [FAKE_HOST, "app-2"], "db": [FAKE_HOST]}, "hosts": {"app-2": {}}},
+        r"every app host needs platform_private_address",
+    ),
+    "db host reached on loopback": (
+        {},
+        {"groups": {"app": [FAKE_HOST], "db": ["db-1"]}, "hosts": {"db-1": {"ansible_host": "127.0.0.1"}}},
+        r"reaches PostgreSQL on db-1 at app_stack_db_address\s+'127\.0\.0\.1'.*private, non-loopback address",
+    ),
+    "two db hosts for one data project": (
+        {},
+        {"groups": {"app": [FAKE_HOST], "db": ["db-1", "db-2"]}, "hosts": {"db-1": {}, "db-2": {}}},
+        r"with 'container' the db group holds one host \(it has db-1, db-2\)",
+    ),
 }
 
 
-def run_role(tmp_path: Path, role: str, extra: dict) -> subprocess.CompletedProcess:
-    (tmp_path / "inventory.yml").write_text(
-        json.dumps(
-            {
-                "all": {
-                    "hosts": {
-                        FAKE_HOST: {
-                            "ansible_connection": "community.docker.docker",
-                            "ansible_host": FAKE_HOST,
-                            "ansible_python_interpreter": "/usr/bin/python3",
-                        }
-                    }
-                }
-            }
-        )
-    )
+@pytest.mark.parametrize("case", list(TOPOLOGY_CASES), ids=list(TOPOLOGY_CASES))
+def test_bad_topology_fails_before_any_change(tmp_path, case):
+    overrides, topology, expected = TOPOLOGY_CASES[case]
+    proc = run_role(tmp_path, "app_stack", {**BASE["app_stack"], **overrides}, topology)
+    output = re.sub(r"\s+", " ", proc.stdout + proc.stderr)
+    assert proc.returncode != 0, output[-3000:]
+    assert re.search(expected, output), output[-3000:]
+    assert not HOST_CONTACTED.search(output)  # the host was never contacted
+
+
+def run_role(tmp_path: Path, role: str, extra: dict, topology: dict | None = None) -> subprocess.CompletedProcess:
+    """Run the role on FAKE_HOST; topology optionally adds groups and other (never contacted) hosts."""
+    topology = topology or {}
+    hosts = {
+        FAKE_HOST: {
+            "ansible_connection": "community.docker.docker",
+            "ansible_host": FAKE_HOST,
+            "ansible_python_interpreter": "/usr/bin/python3",
+        },
+        **topology.get("hosts", {}),
+    }
+    children = {
+        group: {"hosts": {member: {} for member in members}} for group, members in topology.get("groups", {}).items()
+    }
+    (tmp_path / "inventory.yml").write_text(json.dumps({"all": {"hosts": hosts, "children": children}}))
     (tmp_path / "play.yml").write_text(
         json.dumps(
-            [{"name": "Bad input", "hosts": "all", "gather_facts": False, "roles": [f"mvp_platform.infra.{role}"]}]
+            [{"name": "Bad input", "hosts": FAKE_HOST, "gather_facts": False, "roles": [f"mvp_platform.infra.{role}"]}]
         )
     )
     (tmp_path / "vars.json").write_text(json.dumps(extra))
