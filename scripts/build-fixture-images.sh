@@ -3,6 +3,7 @@
 # local/debian13-systemd:latest, and save them as one image archive for app_stack's
 # "image archives on the control node" path:
 #   local/postgres:17                     PostgreSQL 17 from Debian, official image's contract
+#   local/redis:8                         redis-server 8.0 from Debian 13, official image's contract
 #   local/mvp-frontend:{1.0.0,2.0.0,3.0.0} page on :3000 showing its version
 #   local/mvp-backend:{1.0.0,2.0.0,3.0.0}  /api/health on :3001 querying PostgreSQL; `migrate`;
 #                                          3.0.0 is a bad release (FAIL_HEALTH=1 baked in)
@@ -49,7 +50,8 @@ build() {
 }
 
 build local/postgres:17 "${CTX}/postgres"
-images=(local/postgres:17)
+build local/redis:8 "${CTX}/redis"
+images=(local/postgres:17 local/redis:8)
 for v in "${VERSIONS[@]}"; do
   fail=0
   [ "$v" = "$BAD_VERSION" ] && fail=1
