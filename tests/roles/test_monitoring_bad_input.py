@@ -84,6 +84,22 @@ CASES = {
         {"monitoring_postgres_password": "short"},
         ["monitoring_postgres_password"],
     ),
+    "redis exporter password": (
+        {"monitoring_redis_enabled": True, "monitoring_redis_password": "short"},
+        ["monitoring_redis_password (default redis_password, i.e. vault_redis_password) of at least 16"],
+    ),
+    "redis exporter address": (
+        {
+            "monitoring_redis_enabled": True,
+            "monitoring_redis_password": "rd-long-enough-password",
+            "monitoring_redis_address": "127.0.0.1:6379",
+        },
+        ["monitoring_redis_address as redis://host:port", "127.0.0.1:6379"],
+    ),
+    "redis memory threshold": (
+        {"monitoring_alert_redis_memory_percent": 150},
+        ["monitoring_alert_redis_memory_percent included"],
+    ),
     "webhook url": (
         {
             "monitoring_alertmanager_receivers": [{"name": "hook", "type": "webhook", "url": "ftp://x"}],
