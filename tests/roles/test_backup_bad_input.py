@@ -58,6 +58,42 @@ ROLE_CASES = {
     "off-site short password": ({**OFFSITE, "backup_offsite_password": "short"}, r"backup_offsite_password \(16\+"),
 }
 
+CA_PEM = "-----BEGIN CERTIFICATE-----\nMIIBtest\n-----END CERTIFICATE-----\n"
+MANAGED = {
+    "app_stack_database": "external",
+    "backup_database_url": "postgresql://mvp:managed-db-secret-2026@pg.example.net:5432/mvp",
+    "backup_database_ca": CA_PEM,
+}
+ROLE_CASES.update(
+    {
+        "database mode": (
+            {"backup_database_mode": "snapshot"},
+            r"backup_database_mode must be one of: physical, logical",
+        ),
+        "managed database without a URL": (
+            {"app_stack_database": "external"},
+            r"With backup_database_mode=logical .*backup_database_url .*vault_database_url",
+        ),
+        "managed database with sslmode=require": (
+            {**MANAGED, "backup_database_url": MANAGED["backup_database_url"] + "?sslmode=require"},
+            r"no sslmode other than verify-full",
+        ),
+        "managed database without a CA": (
+            {**MANAGED, "backup_database_ca": "not a certificate"},
+            r"backup_database_ca .*vault_database_ca: PEM text",
+        ),
+        "managed database dump network": (
+            {**MANAGED, "backup_dump_network": "none"},
+            r"backup_dump_network \(bridge, host or a network name; got none\)",
+        ),
+        "redis backup password": (
+            {"backup_redis_enabled": True, "backup_redis_password": "short"},
+            r"backup_redis_password \(default redis_password, i\.e\. vault_redis_password: 16\+ characters\)",
+        ),
+        "redis retention": ({"backup_redis_retention": {"keep_within": "7x"}}, r"backup_redis_retention.*keep_within"),
+    }
+)
+
 PLAYBOOK_CASES = {
     "backup kind": ("backup.yml", {"backup_kind": "hourly"}, r"backup_kind=hourly: choose full, incremental or files"),
     "production restore without confirmation": (
@@ -116,7 +152,7 @@ def test_role_bad_input_fails_before_the_host_is_touched(tmp_path, case):
     (tmp_path / "play.yml").write_text(json.dumps(play))
     output = run(tmp_path, tmp_path / "play.yml", extra)
     assert re.search(expected, output), output[-3000:]
-    for secret in ("secret-test-value", "a-long-restic-password-2026"):
+    for secret in ("secret-test-value", "a-long-restic-password-2026", "managed-db-secret-2026"):
         assert secret not in output
 
 
@@ -125,3 +161,38 @@ def test_playbook_bad_input_fails_before_the_host_is_touched(tmp_path, case):
     playbook, extra, expected = PLAYBOOK_CASES[case]
     output = run(tmp_path, ROOT / playbook, extra)
     assert re.search(expected, output), output[-3000:]
+
+
+def test_managed_database_says_physical_backups_are_impossible(tmp_path):
+    """With app_stack_database=external the run says so before it touches the host (the first task
+    that needs the host, the schedule check, then finds no host: unreachable, nothing changed)."""
+    play = [{"name": "Managed", "hosts": "db", "gather_facts": False, "roles": ["mvp_platform.infra.backup"]}]
+    (tmp_path / "play.yml").write_text(json.dumps(play))
+    host = {"ansible_connection": "community.docker.docker", "ansible_host": FAKE_HOST}
+    (tmp_path / "inventory.yml").write_text(json.dumps({"all": {"children": {"db": {"hosts": {FAKE_HOST: host}}}}}))
+    (tmp_path / "vars.json").write_text(json.dumps({"platform_env": "staging", **MANAGED}))
+    env = {
+        **os.environ,
+        "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_FORCE_COLOR": "0",
+    }
+    env["PATH"] = f"{ROOT / '.venv' / 'bin'}:{env.get('PATH', '')}"
+    proc = subprocess.run(
+        ["ansible-playbook", "-i", "inventory.yml", "play.yml", "-e", "@vars.json"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    output = re.sub(r"\s+", " ", proc.stdout + proc.stderr)
+    assert re.search(
+        r"backup_database_mode=logical \(app_stack_database=external\).*physical backups .*are impossible", output
+    ), output[-3000:]
+    assert "only logical dumps (pg_dump -Fc with sslmode=verify-full, daily at *-*-* 02:15:00)" in output, output[
+        -3000:
+    ]
+    assert "managed-db-secret-2026" not in output
+    assert re.search(rf"{FAKE_HOST}\s*:\s*ok=\d+ changed=0 ", output), output[-3000:]

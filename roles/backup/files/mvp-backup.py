@@ -12,6 +12,11 @@ two jobs never overlap.
     mvp-backup db --kind full|incremental    PostgreSQL physical backup (pg_basebackup in the
                                              database container), rotation, off-site copy
     mvp-backup files                         user-files volumes, rotation, off-site copy
+    mvp-backup dump                          logical pg_dump -Fc of a managed (external) PostgreSQL,
+                                             in a throwaway container of the postgres image
+                                             (sslmode=verify-full with the CA), rotation, off-site
+    mvp-backup redis                         Redis: BGSAVE, wait for LASTSAVE to change, copy the
+                                             RDB out, redis-check-rdb, rotation, off-site
     mvp-backup offsite-check                 restic check --read-data-subset
     mvp-backup verify [--id ID] [--source local|offsite] [--from-host H]
                                              restore a chain into a scratch container and query it
@@ -28,6 +33,8 @@ Local layout (``root`` in the configuration)::
     <root>/db/<id>/data/             the pg_basebackup directory (backup_manifest inside)
     <root>/db/<id>/dump.pgc          optional pg_dump -Fc
     <root>/files/<id>/<volume>.tar   user files, one tar per volume
+    <root>/dump/<id>/dump.pgc        logical dumps (database mode "logical": managed PostgreSQL)
+    <root>/redis/<id>/dump.rdb       Redis snapshots
     <root>/restore/                  staging of restores and verifications
     <root>/.force-full               written by a restore: the next database backup is a full
 """
@@ -49,6 +56,7 @@ import sys
 import syslog
 import tempfile
 import time
+import urllib.parse
 from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
@@ -58,8 +66,18 @@ DEFAULT_CONFIG = "/etc/mvp-backup/config.json"
 SUMS_FILE = "SHA256SUMS"
 META_FILE = "backup.json"
 FORCE_FULL = ".force-full"
-ID_RE = re.compile(r"^[0-9]{8}T[0-9]{6}Z-(full|incr|files)$")
-KINDS = ("full", "incremental", "files", "offsite")
+ID_RE = re.compile(r"^[0-9]{8}T[0-9]{6}Z-(full|incr|files|dump|redis)$")
+KINDS = ("full", "incremental", "files", "offsite", "dump", "redis")
+# libpq connection URL parameters passed on to pg_dump as PG* environment variables; the rest
+# (Prisma's schema, connection_limit, pool_timeout, ...) mean nothing to pg_dump and are dropped.
+URL_PARAMS = {
+    "connect_timeout": "PGCONNECT_TIMEOUT",
+    "application_name": "PGAPPNAME",
+    "target_session_attrs": "PGTARGETSESSIONATTRS",
+    "options": "PGOPTIONS",
+}
+SSL_MODE = "verify-full"
+CA_IN_CONTAINER = "/run/mvp-backup/database-ca.pem"
 PROG = "mvp-backup"
 UTC = datetime.timezone.utc
 # Messages that mean "this incremental cannot be taken against that parent": take a full.
@@ -267,10 +285,22 @@ class Config:
         self.lock_file = data.get("lock_file", "/run/lock/mvp-backup.lock")
         self.lock_timeout = int(data.get("lock_timeout", 3600))
         self.verify = data.get("verify", {})
+        self.redis = data.get("redis") or {"enabled": False}
+        # physical: pg_basebackup in the database container; logical: the database is managed
+        # elsewhere (a URL), only pg_dump can reach it.
+        self.mode = self.db.get("mode", "physical")
 
     @property
     def db_dir(self) -> Path:
         return self.root / "db"
+
+    @property
+    def dump_dir(self) -> Path:
+        return self.root / "dump"
+
+    @property
+    def redis_dir(self) -> Path:
+        return self.root / "redis"
 
     @property
     def files_dir(self) -> Path:
@@ -291,6 +321,7 @@ def check_config(cfg: Config) -> dict:
     """Validate what a job would trip over later: policies, names, paths."""
     for section, key in ((cfg.db, "retention"), (cfg.files, "retention"), (cfg.offsite, "retention_db")):
         cfg.policy(section, key)
+    _check_optional_sections(cfg)
     files_policy = cfg.offsite.get("retention_files") or {}
     unknown = sorted(set(files_policy) - set(_retention.POLICY_OPTIONS))
     if unknown:
@@ -303,6 +334,22 @@ def check_config(cfg: Config) -> dict:
     if not cfg.verify.get("image"):
         raise JobError("verify.image is empty")
     return {"config": "ok"}
+
+
+def _check_optional_sections(cfg: Config) -> None:
+    """The logical-dump settings (database mode logical) and the Redis settings (when enabled)."""
+    if cfg.mode not in ("physical", "logical"):
+        raise JobError(f"db.mode must be physical or logical, not {cfg.mode!r}")
+    if cfg.mode == "logical":
+        logical = cfg.db.get("logical") or {}
+        for key in ("url_file", "ca_file", "image"):
+            if not str(logical.get(key, "")).strip():
+                raise JobError(f"db.logical.{key} is empty (database mode logical)")
+    if cfg.redis.get("enabled"):
+        for key in ("container", "password_file", "image"):
+            if not str(cfg.redis.get(key, "")).strip():
+                raise JobError(f"redis.{key} is empty")
+        cfg.policy(cfg.redis, "retention")
 
 
 def load_config(path: str) -> Config:
@@ -743,6 +790,270 @@ def files_backup(cfg: Config) -> dict:
 
 
 # ----------------------------------------------------------------------------------------------
+# Logical dumps of a managed (external) PostgreSQL
+# ----------------------------------------------------------------------------------------------
+
+
+def database_env(url: str) -> tuple:
+    """(PG* environment for pg_dump, ignored URL parameters) from a postgresql:// URL.
+
+    The connection always uses sslmode=verify-full with the CA mounted in the container: a URL
+    asking for another sslmode is refused. Values travel as environment variables, never as
+    arguments (a URL on a command line shows its password in `ps`).
+    """
+    try:
+        parts = urllib.parse.urlsplit(url.strip())
+        port = parts.port
+    except ValueError as exc:
+        raise JobError(f"the database URL is malformed: {exc}") from exc
+    if parts.scheme not in ("postgres", "postgresql"):
+        raise JobError("the database URL must start with postgresql:// (or postgres://)")
+    if not parts.hostname:
+        raise JobError("the database URL names no host")
+    database = urllib.parse.unquote(parts.path.lstrip("/"))
+    if not database or "/" in database:
+        raise JobError("the database URL names no database (postgresql://user:password@host:port/DATABASE)")
+    env = {
+        "PGHOST": parts.hostname,
+        "PGPORT": str(port or 5432),
+        "PGDATABASE": database,
+        "PGSSLMODE": SSL_MODE,
+        "PGSSLROOTCERT": CA_IN_CONTAINER,
+    }
+    if parts.username:
+        env["PGUSER"] = urllib.parse.unquote(parts.username)
+    if parts.password is not None:
+        env["PGPASSWORD"] = urllib.parse.unquote(parts.password)
+    ignored = []
+    for key, values in urllib.parse.parse_qs(parts.query, keep_blank_values=True).items():
+        value = values[-1]
+        if key == "sslmode":
+            if value != SSL_MODE:
+                raise JobError(
+                    f"the database URL asks for sslmode={value}: backups connect with sslmode={SSL_MODE} only "
+                    "(drop the parameter or set it to verify-full)"
+                )
+        elif key in URL_PARAMS:
+            env[URL_PARAMS[key]] = value
+        else:
+            ignored.append(key)
+    return env, sorted(ignored)
+
+
+def _pg_version_of_dump(listing: str) -> str | None:
+    match = re.search(r"Dumped from database version: (\S+)", listing)
+    return match.group(1) if match else None
+
+
+def logical_dump(cfg: Config) -> dict:
+    """pg_dump -Fc of the managed database, run in a throwaway container of the postgres image."""
+    logical = cfg.db.get("logical") or {}
+    try:
+        url = Path(logical["url_file"]).read_text()
+    except OSError as exc:
+        raise JobError(f"cannot read the database URL {logical.get('url_file')}: {exc}") from exc
+    env, ignored = database_env(url)
+    if ignored:
+        log(f"URL parameters ignored by pg_dump: {', '.join(ignored)}")
+    cfg.dump_dir.mkdir(parents=True, exist_ok=True)
+    os.chmod(cfg.dump_dir, 0o700)
+    cleanup_unfinished(cfg.dump_dir)
+    start = now_utc()
+    backup_id = f"{start.strftime('%Y%m%dT%H%M%SZ')}-dump"
+    bdir = cfg.dump_dir / backup_id
+    bdir.mkdir(mode=0o700)
+    meta = {
+        "id": backup_id,
+        "kind": "full",
+        "parent": None,
+        "start": iso(start),
+        "end": None,
+        "status": "running",
+        "size": None,
+        "type": "postgresql-logical",
+        "host": cfg.data.get("host"),
+        "server": f"{env['PGHOST']}:{env['PGPORT']}",
+        "database": env["PGDATABASE"],
+        "sslmode": SSL_MODE,
+        "timings": {},
+    }
+    write_json_atomic(bdir / META_FILE, meta, 0o600)
+    timeout = logical.get("timeout") or cfg.db.get("timeout")
+    image = logical["image"]
+    try:
+        cmd = [cfg.docker, "run", "--rm", "--network", logical.get("network") or "bridge", "--entrypoint", ""]
+        cmd += ["-v", f"{logical['ca_file']}:{CA_IN_CONTAINER}:ro"]
+        for name in sorted(env):
+            cmd += ["-e", name]  # the value comes from this process's environment, not argv
+        started = time.monotonic()
+        with open(bdir / "dump.pgc", "wb") as out:
+            run(
+                [*cmd, image, "pg_dump", "-Fc", "--no-password"],
+                stdout=out,
+                timeout=timeout,
+                env={**os.environ, **env},
+            )
+        meta["timings"]["pg_dump"] = round(time.monotonic() - started, 3)
+        started = time.monotonic()
+        listing = _check_in_scratch(cfg, image, bdir, ["pg_restore", "--list", "/backup/dump.pgc"], timeout)
+        meta["timings"]["pg_restore_list"] = round(time.monotonic() - started, 3)
+        meta.update(
+            {
+                "pg_version": _pg_version_of_dump(listing),
+                "toc_entries": sum(1 for line in listing.splitlines() if line and not line.startswith(";")),
+                "verified_by": "pg_restore --list",
+                "end": iso(now_utc()),
+                "status": "complete",
+                "size": dir_size(bdir),
+                "checksums": {
+                    "algorithm": "sha256",
+                    "sums_file": SUMS_FILE,
+                    "sums_sha256": write_sums(bdir, ["dump.pgc"]),
+                },
+            }
+        )
+        write_json_atomic(bdir / META_FILE, meta, 0o600)
+    except BaseException as exc:
+        meta.update({"status": "failed", "error": str(exc)[:2000]})
+        with contextlib.suppress(OSError):
+            write_json_atomic(bdir / META_FILE, meta, 0o600)
+            _retention.remove_tree(str(bdir))
+        raise
+    log(f"logical dump {backup_id} of {meta['database']} on {meta['server']} complete ({meta['size']} bytes)")
+    meta["_path"] = str(bdir)
+    return meta
+
+
+# ----------------------------------------------------------------------------------------------
+# Redis: BGSAVE, wait for LASTSAVE to change, copy the RDB out, redis-check-rdb
+# ----------------------------------------------------------------------------------------------
+
+
+class RedisCli:
+    """redis-cli in the Redis container; the password travels in REDISCLI_AUTH, never in argv."""
+
+    def __init__(self, cfg: Config) -> None:
+        self.cfg = cfg
+        self.c = cfg.redis["container"]
+        try:
+            password = Path(cfg.redis["password_file"]).read_text().strip()
+        except OSError as exc:
+            raise JobError(f"cannot read the Redis password {cfg.redis['password_file']}: {exc}") from exc
+        self.env = {**os.environ, "REDISCLI_AUTH": password}
+
+    def __call__(self, *args) -> str:
+        cli = ["redis-cli", "--no-auth-warning", "-e", "-h", "127.0.0.1", "-p", "6379"]
+        proc = run([self.cfg.docker, "exec", "-e", "REDISCLI_AUTH", self.c, *cli, *args], env=self.env, timeout=60)
+        return proc.stdout.strip()
+
+    def info(self, section: str) -> dict:
+        pairs = (line.split(":", 1) for line in self("INFO", section).splitlines() if ":" in line)
+        return {k.strip(): v.strip() for k, v in pairs}
+
+
+def _bgsave(cli: RedisCli, timeout: int) -> int:
+    """BGSAVE and wait until LASTSAVE moves past its value before and no save runs; the new LASTSAVE."""
+    before = int(cli("LASTSAVE"))
+    # LASTSAVE counts seconds: a save finishing in this very second would hide ours.
+    if int(cli("TIME").split()[0]) <= before:
+        time.sleep(1.1)
+    answer = cli("BGSAVE", "SCHEDULE")
+    deadline = time.monotonic() + timeout
+    while True:
+        persistence = cli.info("persistence")
+        lastsave = int(cli("LASTSAVE"))
+        if lastsave > before and persistence.get("rdb_bgsave_in_progress") == "0":
+            break
+        if time.monotonic() > deadline:
+            raise JobError(f"BGSAVE ({answer}) did not finish within {timeout}s")
+        time.sleep(0.5)
+    if persistence.get("rdb_last_bgsave_status") != "ok":
+        raise JobError(f"BGSAVE failed (rdb_last_bgsave_status={persistence.get('rdb_last_bgsave_status')})")
+    return lastsave
+
+
+def _check_in_scratch(cfg: Config, image: str, bdir: Path, args: list, timeout) -> str:
+    """Run a checking tool of the image on the backup directory (read-only, no network); its output."""
+    cmd = [cfg.docker, "run", "--rm", "--network", "none", "--entrypoint", "", "-v", f"{bdir}:/backup:ro", image]
+    return run([*cmd, *args], timeout=timeout).stdout
+
+
+def redis_backup(cfg: Config) -> dict:
+    r = cfg.redis
+    if not _container_running(cfg, r["container"]):
+        raise JobError(f"the Redis container {r['container']} is not running")
+    cli = RedisCli(cfg)
+    cfg.redis_dir.mkdir(parents=True, exist_ok=True)
+    os.chmod(cfg.redis_dir, 0o700)
+    cleanup_unfinished(cfg.redis_dir)
+    start = now_utc()
+    backup_id = f"{start.strftime('%Y%m%dT%H%M%SZ')}-redis"
+    bdir = cfg.redis_dir / backup_id
+    bdir.mkdir(mode=0o700)
+    meta = {
+        "id": backup_id,
+        "kind": "full",
+        "parent": None,
+        "start": iso(start),
+        "end": None,
+        "status": "running",
+        "size": None,
+        "type": "redis",
+        "host": cfg.data.get("host"),
+        "container": r["container"],
+        "timings": {},
+    }
+    write_json_atomic(bdir / META_FILE, meta, 0o600)
+    try:
+        started = time.monotonic()
+        lastsave = _bgsave(cli, int(r.get("bgsave_timeout", 600)))
+        meta["timings"]["bgsave"] = round(time.monotonic() - started, 3)
+        directory = cli("CONFIG", "GET", "dir").splitlines()[-1]
+        dbfilename = cli("CONFIG", "GET", "dbfilename").splitlines()[-1]
+        started = time.monotonic()
+        source = f"{r['container']}:{directory}/{dbfilename}"
+        run([cfg.docker, "cp", source, str(bdir / "dump.rdb")], timeout=r.get("timeout"))
+        meta["timings"]["docker_cp"] = round(time.monotonic() - started, 3)
+        started = time.monotonic()
+        check = _check_in_scratch(cfg, r["image"], bdir, ["redis-check-rdb", "/backup/dump.rdb"], r.get("timeout"))
+        meta["timings"]["redis_check_rdb"] = round(time.monotonic() - started, 3)
+        server = cli.info("server")
+        keyspace = cli.info("keyspace")
+        meta.update(
+            {
+                "redis_version": server.get("redis_version"),
+                "lastsave": lastsave,
+                "keyspace": keyspace,
+                "verified_by": "redis-check-rdb",
+                "check": check.strip().splitlines()[-1:],
+                "end": iso(now_utc()),
+                "status": "complete",
+                "size": dir_size(bdir),
+                "checksums": {
+                    "algorithm": "sha256",
+                    "sums_file": SUMS_FILE,
+                    "sums_sha256": write_sums(bdir, ["dump.rdb"]),
+                },
+            }
+        )
+        write_json_atomic(bdir / META_FILE, meta, 0o600)
+    except BaseException as exc:
+        meta.update({"status": "failed", "error": str(exc)[:2000]})
+        with contextlib.suppress(OSError):
+            write_json_atomic(bdir / META_FILE, meta, 0o600)
+            _retention.remove_tree(str(bdir))
+        raise
+    log(f"redis backup {backup_id} complete ({meta['size']} bytes, {len(meta['keyspace'])} database(s))")
+    meta["_path"] = str(bdir)
+    return meta
+
+
+def _container_running(cfg: Config, container: str) -> bool:
+    proc = run([cfg.docker, "inspect", "-f", "{{.State.Running}}", container], check=False)
+    return proc.returncode == 0 and proc.stdout.strip() == "true"
+
+
+# ----------------------------------------------------------------------------------------------
 # Off-site (restic)
 # ----------------------------------------------------------------------------------------------
 
@@ -801,10 +1112,16 @@ def _tags(snapshot: dict) -> dict:
     return dict(t.split("=", 1) for t in snapshot.get("tags") or [] if "=" in t)
 
 
-def offsite_db_backups(restic: Restic, host: str) -> dict:
-    """id -> metadata-like dict (with '_snapshot', '_path') of the off-site database backups."""
+# restic tag of each kind of backup; "files" uses restic's own --keep-* rules, the others the
+# chain-aware retention library (dumps and Redis snapshots are chains of one; Redis snapshots use
+# the files policy, dumps the database policy).
+OFFSITE_TAGS = {"db": "mvp-db", "files": "mvp-files", "dump": "mvp-dump", "redis": "mvp-redis"}
+
+
+def offsite_db_backups(restic: Restic, host: str, tag: str = "mvp-db") -> dict:
+    """id -> metadata-like dict (with '_snapshot', '_path') of the off-site backups with that tag."""
     found = {}
-    for snap in restic.snapshots("mvp-db", host):
+    for snap in restic.snapshots(tag, host):
         tags = _tags(snap)
         if "id" not in tags:
             continue
@@ -824,7 +1141,7 @@ def offsite_db_backups(restic: Restic, host: str) -> dict:
 
 def offsite_copy(cfg: Config, kind: str, meta: dict, directory: Path) -> None:
     restic = Restic(cfg)
-    tag = "mvp-db" if kind == "db" else "mvp-files"
+    tag = OFFSITE_TAGS[kind]
     restic.backup_dir(
         Path(meta["_path"]) if "_path" in meta else directory / meta["id"],
         [
@@ -837,13 +1154,14 @@ def offsite_copy(cfg: Config, kind: str, meta: dict, directory: Path) -> None:
     )
     # Retention off-site: the database chains with the same chain-aware library; files with
     # restic's own --keep-* rules (each files backup stands alone).
-    if kind == "db":
+    if kind != "files":
         backups = []
-        existing = offsite_db_backups(restic, restic.host)
+        existing = offsite_db_backups(restic, restic.host, tag)
         for m in existing.values():
             with contextlib.suppress(ValueError):
                 backups.append(_retention.Backup.from_metadata({**m, "end": m["start"]}))
-        plan = _retention.plan_retention(backups, cfg.policy(cfg.offsite, "retention_db"))
+        policy_key = "retention_files" if kind == "redis" else "retention_db"
+        plan = _retention.plan_retention(backups, cfg.policy(cfg.offsite, policy_key))
         doomed = [existing[i]["_snapshot"] for i in plan.removed_ids]
         if doomed:
             restic("forget", *doomed)
@@ -875,7 +1193,8 @@ def offsite_check(cfg: Config) -> dict:
 def _catalogue(cfg: Config, source: str, from_host: str | None, kind: str = "db") -> tuple:
     """(backups, restic or None) of the source."""
     if source == "local":
-        return local_backups(cfg.db_dir if kind == "db" else cfg.files_dir), None
+        dirs = {"db": cfg.db_dir, "files": cfg.files_dir, "dump": cfg.dump_dir, "redis": cfg.redis_dir}
+        return local_backups(dirs[kind]), None
     if not cfg.offsite.get("enabled"):
         raise JobError("backup_source=offsite, but the off-site copy is not configured on this host")
     restic = Restic(cfg)
@@ -931,7 +1250,17 @@ def _scratch(cfg: Config, mounts: list, args: list, *, user: str = "root", timeo
     return run([*cmd, cfg.verify["image"], *args], timeout=timeout).stdout
 
 
+def _refuse_logical(cfg: Config) -> None:
+    if cfg.mode == "logical":
+        raise JobError(
+            "this host takes logical dumps of a managed PostgreSQL only (backup_database_mode=logical): there is no "
+            f"physical backup to restore or verify. Restore a dump from {cfg.dump_dir} with pg_restore as described in "
+            "docs/restore-runbook.md (Managed PostgreSQL)"
+        )
+
+
 def prepare_restore(cfg: Config, backup_id: str, source: str, from_host: str | None, force: bool) -> dict:
+    _refuse_logical(cfg)
     backups, restic = _catalogue(cfg, source, from_host)
     backup_id = _resolve(backups, backup_id, "database")
     chain = chain_of(backups, backup_id)
@@ -1163,8 +1492,10 @@ def verify(cfg: Config, backup_id: str, source: str, from_host: str | None) -> d
 
 def _listing(cfg: Config, source: str, from_host: str | None) -> dict:
     out = {}
-    for kind in ("db", "files"):
+    for kind in ("db", "files", "dump", "redis"):
         if kind == "files" and source == "offsite" and not cfg.files.get("enabled"):
+            continue
+        if kind in ("dump", "redis") and (source == "offsite" or not (cfg.root / kind).is_dir()):
             continue
         backups, _restic = _catalogue(cfg, source, from_host, kind)
         out[kind] = [
@@ -1181,6 +1512,8 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("db", help="take a database backup")
     p.add_argument("--kind", choices=["full", "incremental"], required=True)
     sub.add_parser("files", help="back up the user-files volumes")
+    sub.add_parser("dump", help="logical dump of a managed (external) PostgreSQL")
+    sub.add_parser("redis", help="back up Redis (BGSAVE, the RDB copied out and checked)")
     sub.add_parser("offsite-check", help="check the off-site repository, reading a subset of the data")
     for name in ("verify", "prepare-restore", "prepare-files-restore", "list", "check-backup"):
         p = sub.add_parser(name)
@@ -1197,6 +1530,14 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("status", help="last results per kind")
     sub.add_parser("check-config", help="validate the configuration file (retention policies, keys)")
     return parser
+
+
+def _refuse_logical_backup(cfg: Config) -> None:
+    if cfg.mode == "logical":
+        raise JobError(
+            "physical backups are impossible with a managed PostgreSQL (database mode logical): "
+            "run `mvp-backup dump` (backup_kind=dump) instead"
+        )
 
 
 class Job:
@@ -1219,6 +1560,7 @@ class Job:
 
     def db(self) -> dict:
         self.metric = self.args.kind
+        _refuse_logical_backup(self.cfg)
         meta = db_backup(self.cfg, self.args.kind)
         self.metric = "full" if meta["kind"] == "full" else "incremental"
         self._ok(self.metric, meta["size"])
@@ -1232,6 +1574,26 @@ class Job:
         self._ok("files", meta["size"])
         rotate(self.cfg.files_dir, self.cfg.policy(self.cfg.files))
         self._offsite("files", meta, self.cfg.files_dir)
+        return meta
+
+    def dump(self) -> dict:
+        self.metric = "dump"
+        if self.cfg.mode != "logical":
+            raise JobError("logical dumps of a managed PostgreSQL run in database mode logical only (db.mode)")
+        meta = logical_dump(self.cfg)
+        self._ok("dump", meta["size"])
+        rotate(self.cfg.dump_dir, self.cfg.policy(self.cfg.db))
+        self._offsite("dump", meta, self.cfg.dump_dir)
+        return meta
+
+    def redis(self) -> dict:
+        self.metric = "redis"
+        if not self.cfg.redis.get("enabled"):
+            raise JobError("Redis backups are not configured on this host (backup_redis_enabled)")
+        meta = redis_backup(self.cfg)
+        self._ok("redis", meta["size"])
+        rotate(self.cfg.redis_dir, self.cfg.policy(self.cfg.redis))
+        self._offsite("redis", meta, self.cfg.redis_dir)
         return meta
 
     def offsite_check(self) -> dict:
@@ -1251,6 +1613,15 @@ class Job:
         return prepare_files_restore(self.cfg, self.args.id, self.args.source, self.args.from_host, self.args.force)
 
     def check_backup(self) -> dict:
+        for suffix, directory in (("-dump", self.cfg.dump_dir), ("-redis", self.cfg.redis_dir)):
+            if self.args.id.endswith(suffix):
+                meta = local_backups(directory).get(self.args.id)
+                if meta is None:
+                    raise JobError(f"unknown backup id {self.args.id!r} in {directory}")
+                problems = check_sums(Path(meta["_path"]), meta)
+                if problems:
+                    raise JobError(f"backup {self.args.id} is damaged: {json.dumps(problems)[:1500]}")
+                return {"chain": [self.args.id], "problems": {}}
         backups = local_backups(self.cfg.db_dir)
         chain = chain_of(backups, _resolve(backups, self.args.id, "database"))
         problems = {m["id"]: check_sums(Path(m["_path"]), m) for m in chain}
