@@ -2,7 +2,8 @@
 
 The rules file is a template of the role (thresholds and `for:` durations are variables), so it is
 rendered first with the role's defaults by ansible-playbook on localhost, exactly as the role
-renders it (with the optional Redis group switched on, so that it is tested too). Then `promtool check rules` and `promtool test rules` run the unit tests in
+renders it (with the optional Redis group switched on, so that it is tested too). Then
+`promtool check rules` and `promtool test rules` run the unit tests in
 roles/monitoring/files/tests/*.yml against it.
 
 promtool comes from Debian's `promtool` package (Debian 13; on Debian 12 and Ubuntu it is part of
