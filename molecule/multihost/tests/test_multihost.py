@@ -163,26 +163,27 @@ def test_stopping_app1_fails_no_request_after_the_first_max_fails_window():
 
 
 def test_release_across_both_app_hosts_fails_no_request(run_playbook):
+    old = live("app1")["version"]
+    new = "2.0.0" if old == "1.0.0" else "1.0.0"  # verify can run again on the same hosts
     with Load("release") as load:
-        proc = run_playbook("deploy.yml", "-e", "app_version=2.0.0")
+        proc = run_playbook("deploy.yml", "-e", f"app_version={new}")
     assert proc.returncode == 0, out(proc)
-    print(f"RELEASE 2.0.0 on app1 then app2: {proc.wall_s} s")
+    print(f"RELEASE {new} on app1 then app2: {proc.wall_s} s")
     assert load.result["requests"] > 200, load.result
     assert load.result["failed"] == 0, json.dumps(load.result, indent=1)[:3000]
     for name in ("app1", "app2"):
-        assert live(name)["version"] == "2.0.0"
+        assert live(name)["version"] == new
     pool = sh("proxy", "cat /etc/nginx/mvp/pool/backend/*.conf").stdout
-    assert "down" not in pool.replace("mvp-member-state: up", ""), pool
+    assert "mvp-member-state: down" not in pool and " down;" not in pool, pool
     seen = load.result["versions"]["/api/health"]
-    assert set(seen) >= {"1.0.0", "2.0.0"}, seen
+    assert set(seen) >= {old, new}, seen
 
 
 def test_a_host_removed_from_the_inventory_leaves_the_pool(run_playbook, tmp_path):
     inventory = Path(os.environ["MOLECULE_INVENTORY_FILE"])
     data = yaml.safe_load(inventory.read_text())
-    app = data["all"]["children"]["app"]["hosts"]
-    del app["mvp-mh-app2"]
-    data["all"]["children"].setdefault("ungrouped", {"hosts": {}})["hosts"] = {"mvp-mh-app2": {}}
+    # Molecule writes each group at the top level; the host stays in `all`, only `app` loses it.
+    del data["app"]["hosts"]["mvp-mh-app2"]
     for linked in ("group_vars", "host_vars"):
         (tmp_path / linked).symlink_to(inventory.parent / linked)
     (tmp_path / "hosts.yml").write_text(yaml.safe_dump(data))
