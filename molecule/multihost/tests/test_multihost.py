@@ -126,6 +126,30 @@ def test_plain_connections_from_an_app_host_are_refused():
     assert "no pg_hba.conf entry" in result.stderr and "no encryption" in result.stderr, result.stderr
 
 
+def test_backups_follow_the_database_to_its_host():
+    job = json.loads(sh("db", "/usr/local/sbin/mvp-backup db --kind full").stdout)
+    assert job["kind"] == "full" and job["status"] == "complete", job
+    timers = sh("db", "systemctl list-timers --all --no-legend 'mvp-backup-*'").stdout
+    assert "mvp-backup-full.timer" in timers and "mvp-backup-incremental.timer" in timers, timers
+    for name in ("proxy", "app1", "app2"):
+        assert not node(name).file("/usr/local/sbin/mvp-backup").exists
+
+
+def test_monitoring_on_the_db_host_sees_postgres_and_the_public_endpoints():
+    deadline = time.time() + 120
+    while True:
+        targets = json.loads(sh("db", "curl -fsS http://127.0.0.1:9090/api/v1/targets").stdout)["data"]["activeTargets"]
+        health = {(t["labels"]["job"], t["labels"].get("instance", "")): t["health"] for t in targets}
+        probes = sh("db", "curl -fsS 'http://127.0.0.1:9090/api/v1/query?query=probe_success'").stdout
+        up = all(h == "up" for h in health.values()) and '"value"' in probes and '"0"]' not in probes
+        if up or time.time() > deadline:
+            break
+        time.sleep(5)
+    assert all(h == "up" for h in health.values()), health
+    assert any(job == "postgres" for job, _ in health), health
+    assert '"0"]' not in probes, probes
+
+
 def test_the_pool_lists_every_app_host_on_its_private_address():
     for service, port in (("frontend", 3100), ("backend", 3101)):
         pool = sh("proxy", f"cat /etc/nginx/mvp/pool/{service}/*.conf").stdout
