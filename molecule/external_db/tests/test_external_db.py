@@ -78,6 +78,18 @@ def test_a_server_the_ca_does_not_vouch_for_is_refused():
     assert "certificate verify failed" in result.stdout, result.stdout
 
 
+def test_backups_are_logical_dumps_of_the_managed_database():
+    job = json.loads(run(APP, "/usr/local/sbin/mvp-backup dump").stdout)
+    assert job["kind"] == "dump" and job["status"] == "complete", job
+    check = run(APP, "/usr/local/sbin/mvp-backup check-backup --id %s", job["id"])
+    assert check.rc == 0, check.stdout + check.stderr
+    timers = run(APP, "systemctl list-timers --no-legend 'mvp-backup-*'").stdout
+    assert "mvp-backup-dump.timer" in timers, timers
+    assert "mvp-backup-full.timer" not in timers and "mvp-backup-incremental.timer" not in timers, timers
+    metrics = run(APP, "cat /var/lib/prometheus/node-exporter/mvp_backup_dump.prom").stdout
+    assert 'mvp_backup_last_status{kind="dump"} 1' in metrics, metrics
+
+
 def test_check_diff_on_converged_hosts_changes_nothing(check_diff_run):
     assert check_diff_run["rc"] == 0, check_diff_run["output"]
     assert check_diff_run["changed"] == {}, check_diff_run["output"]
