@@ -5,6 +5,7 @@ systemctl and a dpkg task per item on the second run. SPEC_JSON keys (all option
 
     paths: [{path, type: file|directory|any|absent, owner, group, mode: "0644", sha256 (files, optional)}]
     authorized_keys: [[user, [public keys]]]
+    stats: [paths whose state is compared later, when the wanted content is known]
     units: [unit names]
     packages_present: [names], packages_absent: [names]
     commands: {name: argv}
@@ -14,7 +15,8 @@ Prints JSON: ``in_sync`` (the paths whose type, owner, group, mode and content m
 active: <systemctl is-active>}}), ``packages`` ({present_ok: every package installed, absent_ok:
 none installed, not even its configuration files}) and ``commands`` ({name: {rc, stdout, stderr,
 stdout_lines, stderr_lines}}, rc 127 when the program is missing; the commands must only read)
-and ``keys_in_sync`` (the users whose ~/.ssh (0700) and ~/.ssh/authorized_keys (0600, exactly
+``stats`` ({path: "<type> <owner> <group> <mode> <sha256>"}, "" when missing) and
+``keys_in_sync`` (the users whose ~/.ssh (0700) and ~/.ssh/authorized_keys (0600, exactly
 these keys) they own already).
 Identical copies: roles/hardening/files and roles/docker/files.
 """
@@ -96,6 +98,19 @@ def keys_in_sync(user: str, keys: list) -> bool:
     return path_in_sync(dot_ssh) and path_in_sync(key_file)
 
 
+def describe(path: str) -> str:
+    try:
+        st = os.lstat(path)
+        owner, group = pwd.getpwuid(st.st_uid).pw_name, grp.getgrgid(st.st_gid).gr_name
+    except (OSError, KeyError):
+        return ""
+    if not stat.S_ISREG(st.st_mode):
+        return "other"
+    with open(path, "rb") as handle:
+        digest = hashlib.sha256(handle.read()).hexdigest()
+    return f"file {owner} {group} {stat.S_IMODE(st.st_mode):04o} {digest}"
+
+
 def main() -> None:
     spec = json.loads(sys.argv[1])
     present, absent = spec.get("packages_present", []), spec.get("packages_absent", [])
@@ -114,6 +129,7 @@ def main() -> None:
             "absent_ok": all(states.get(name, "un")[1:2] == "n" for name in absent),
         },
         "commands": {name: run(argv) for name, argv in spec.get("commands", {}).items()},
+        "stats": {path: describe(path) for path in spec.get("stats", [])},
         "keys_in_sync": [user for user, keys in spec.get("authorized_keys", []) if keys_in_sync(user, keys)],
     }
     print(json.dumps(result))
