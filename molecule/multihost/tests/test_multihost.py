@@ -9,6 +9,7 @@ pool on the next run (and comes back); check mode on the converged hosts changes
 
 import json
 import os
+import re
 import time
 from pathlib import Path
 
@@ -193,6 +194,8 @@ def test_release_across_both_app_hosts_fails_no_request(run_playbook):
         proc = run_playbook("deploy.yml", "-e", f"app_version={new}")
     assert proc.returncode == 0, out(proc)
     print(f"RELEASE {new} on app1 then app2: {proc.wall_s} s")
+    # One host at a time, each out of the pool while it switches (the other one carries the load).
+    assert len(re.findall(r"state and colour down (?:blue|green)\]", proc.stdout)) == 2, out(proc)
     assert load.result["requests"] > 200, load.result
     assert load.result["failed"] == 0, json.dumps(load.result, indent=1)[:3000]
     for name in ("app1", "app2"):
