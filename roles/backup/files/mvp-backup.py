@@ -434,6 +434,34 @@ def record_result(cfg: Config, kind: str, ok: bool, duration: float, size: int |
 # ----------------------------------------------------------------------------------------------
 
 
+def psql_args(user: str, database: str, sql: str, *, on_error_stop: bool = True) -> list:
+    """psql (no psqlrc, unaligned tuples only) running one statement; ON_ERROR_STOP unless told."""
+    return [
+        "psql",
+        "-X",
+        "-At",
+        *(["-v", "ON_ERROR_STOP=1"] if on_error_stop else []),
+        "-U",
+        user,
+        "-d",
+        database,
+        "-c",
+        sql,
+    ]
+
+
+def docker_psql(cfg: Config, container: str, sql: str, *, on_error_stop: bool = True) -> list:
+    """argv of psql as postgres in a container, as the configured database user and database."""
+    return [
+        cfg.docker,
+        "exec",
+        "-u",
+        "postgres",
+        container,
+        *psql_args(cfg.db["user"], cfg.db["database"], sql, on_error_stop=on_error_stop),
+    ]
+
+
 class Db:
     def __init__(self, cfg: Config) -> None:
         self.cfg = cfg
@@ -456,9 +484,7 @@ class Db:
         return proc.returncode == 0 and proc.stdout.strip() == "true"
 
     def query(self, sql: str) -> str:
-        return self.exec(
-            ["psql", "-X", "-At", "-v", "ON_ERROR_STOP=1", "-U", self.user, "-d", self.database, "-c", sql]
-        ).stdout.strip()
+        return self.exec(psql_args(self.user, self.database, sql)).stdout.strip()
 
     def info(self) -> dict:
         row = self.query(
@@ -553,6 +579,84 @@ def rotate(directory: Path, policy: _retention.Policy) -> list:
     for path, reason in plan.ignored:
         log(f"retention ignored {path}: {reason}", "warning")
     return plan.removed_ids
+
+
+def _start_backup(directory: Path, suffix: str, **fields) -> tuple:
+    """(bdir, meta) of a new backup <directory>/<UTC time>-<suffix>, its metadata written "running".
+
+    fields: the kind's own metadata (type, host, ...); kind "full" and no parent unless given.
+    """
+    start = now_utc()
+    backup_id = f"{start.strftime('%Y%m%dT%H%M%SZ')}-{suffix}"
+    bdir = directory / backup_id
+    bdir.mkdir(mode=0o700)
+    meta = {
+        "id": backup_id,
+        "kind": "full",
+        "parent": None,
+        "start": iso(start),
+        "end": None,
+        "status": "running",
+        "size": None,
+        **fields,
+    }
+    write_json_atomic(bdir / META_FILE, meta, 0o600)
+    return bdir, meta
+
+
+def _backup_dir(directory: Path) -> None:
+    """The directory of one kind of backup (mode 0700), without unfinished backups."""
+    directory.mkdir(parents=True, exist_ok=True)
+    os.chmod(directory, 0o700)
+    cleanup_unfinished(directory)
+
+
+@contextlib.contextmanager
+def _removed_on_failure(directory: Path, meta: dict, **failed):
+    """On any exception in the block: metadata marked failed (plus ``failed`` fields) and written,
+    the backup directory <directory>/<meta id> removed, the exception re-raised."""
+    try:
+        yield
+    except BaseException as exc:
+        meta.update({"status": "failed", "error": str(exc)[:2000], **failed})
+        bdir = directory / meta["id"]
+        with contextlib.suppress(OSError):
+            write_json_atomic(bdir / META_FILE, meta, 0o600)
+            _retention.remove_tree(str(bdir))
+        raise
+
+
+def _finish_backup(bdir: Path, meta: dict, parts: list, *, sums_first: bool = False, checksums=None, **fields):
+    """Mark a backup complete: SHA256SUMS of parts, end, status, size, checksums and the kind's own
+    fields in the metadata, written atomically.
+
+    The size is measured before SHA256SUMS is written, except with sums_first (database backups:
+    SHA256SUMS written and timed first, so the size counts it). checksums: extra checksum entries.
+    """
+    if sums_first:
+        started = time.monotonic()
+        sums_sha = write_sums(bdir, parts)
+        meta["timings"]["sha256sums"] = round(time.monotonic() - started, 3)
+    end, size = iso(now_utc()), dir_size(bdir)
+    if not sums_first:
+        sums_sha = write_sums(bdir, parts)
+    meta.update(
+        {
+            **fields,
+            "end": end,
+            "status": "complete",
+            "size": size,
+            "checksums": {"algorithm": "sha256", "sums_file": SUMS_FILE, "sums_sha256": sums_sha, **(checksums or {})},
+        }
+    )
+    write_json_atomic(bdir / META_FILE, meta, 0o600)
+
+
+def _done(meta: dict, bdir: Path, message: str) -> dict:
+    """Log the completed backup; its metadata with '_path'."""
+    log(message)
+    meta["_path"] = str(bdir)
+    return meta
 
 
 # ----------------------------------------------------------------------------------------------
@@ -655,80 +759,57 @@ def _finish(cfg: Config, db: Db, bdir: Path, meta: dict) -> None:
             db.exec(["pg_dump", "-Fc", "-U", db.user, "-d", db.database], stdout=out, timeout=cfg.db.get("timeout"))
         parts.append("dump.pgc")
     manifest = read_json(bdir / "data" / "backup_manifest") or {}
-    started = time.monotonic()
-    sums_sha = write_sums(bdir, parts)
-    meta["timings"]["sha256sums"] = round(time.monotonic() - started, 3)
-    meta.update(
-        {
-            "end": iso(now_utc()),
-            "status": "complete",
-            "size": dir_size(bdir),
-            "wal_ranges": manifest.get("WAL-Ranges"),
-            "checksums": {
-                "algorithm": "sha256",
-                "sums_file": SUMS_FILE,
-                "sums_sha256": sums_sha,
-                "manifest_checksum": manifest.get("Manifest-Checksum"),
-            },
-            "verified_by": "pg_verifybackup",
-            "pg_dump": bool(cfg.db.get("pg_dump")),
-        }
+    _finish_backup(
+        bdir,
+        meta,
+        parts,
+        sums_first=True,
+        checksums={"manifest_checksum": manifest.get("Manifest-Checksum")},
+        wal_ranges=manifest.get("WAL-Ranges"),
+        verified_by="pg_verifybackup",
+        pg_dump=bool(cfg.db.get("pg_dump")),
     )
-    write_json_atomic(bdir / META_FILE, meta, 0o600)
 
 
 def db_backup(cfg: Config, requested: str) -> dict:
     db = Db(cfg)
     if not db.running():
         raise JobError(f"the database container {db.c} is not running")
-    cfg.db_dir.mkdir(parents=True, exist_ok=True)
-    os.chmod(cfg.db_dir, 0o700)
-    cleanup_unfinished(cfg.db_dir)
+    _backup_dir(cfg.db_dir)
     info = db.info()
     kind, parent, reason = choose_parent(cfg, info, requested)
     if requested == "incremental" and kind == "full":
         log(f"taking a full backup instead of an incremental: {reason}", "warning")
-    start = now_utc()
-    backup_id = f"{start.strftime('%Y%m%dT%H%M%SZ')}-{'full' if kind == 'full' else 'incr'}"
-    bdir = cfg.db_dir / backup_id
-    if bdir.exists():
-        raise JobError(f"{bdir} already exists (two backups in the same second?)")
-    bdir.mkdir(mode=0o700)
-    meta = {
-        "id": backup_id,
-        "kind": kind,
-        "parent": parent["id"] if parent else None,
-        "start": iso(start),
-        "end": None,
-        "status": "running",
-        "size": None,
-        "type": "postgresql",
-        "host": cfg.data.get("host"),
-        "container": db.c,
-        "database": db.database,
-        "reason": reason,
-        "timings": {},
-        **{k: info[k] for k in ("pg_version", "pg_version_num", "system_identifier", "timeline")},
-    }
-    write_json_atomic(bdir / META_FILE, meta, 0o600)
     try:
-        bdir = _take(cfg, db, bdir, meta, parent)
-        _finish(cfg, db, bdir, meta)
-    except BaseException as exc:
-        meta.update({"status": "failed", "error": str(exc)[:2000], "end": None})
-        bdir = cfg.db_dir / meta["id"]
-        with contextlib.suppress(OSError):
-            write_json_atomic(bdir / META_FILE, meta, 0o600)
-            _retention.remove_tree(str(bdir))
-        raise
+        bdir, meta = _start_backup(
+            cfg.db_dir,
+            "full" if kind == "full" else "incr",
+            kind=kind,
+            parent=parent["id"] if parent else None,
+            type="postgresql",
+            host=cfg.data.get("host"),
+            container=db.c,
+            database=db.database,
+            reason=reason,
+            timings={},
+            **{k: info[k] for k in ("pg_version", "pg_version_num", "system_identifier", "timeline")},
+        )
+    except FileExistsError as exc:
+        raise JobError(f"{exc.filename} already exists (two backups in the same second?)") from exc
+    try:
+        with _removed_on_failure(cfg.db_dir, meta, end=None):
+            bdir = _take(cfg, db, bdir, meta, parent)
+            _finish(cfg, db, bdir, meta)
     finally:
         db.exec(["rm", "-rf", db.staging], check=False)
     if meta["kind"] == "full":
         with contextlib.suppress(FileNotFoundError):
             (cfg.root / FORCE_FULL).unlink()
-    log(f"{meta['kind']} backup {meta['id']} complete ({meta['size']} bytes, parent {meta['parent']}, verified)")
-    meta["_path"] = str(bdir)
-    return meta
+    return _done(
+        meta,
+        bdir,
+        f"{meta['kind']} backup {meta['id']} complete ({meta['size']} bytes, parent {meta['parent']}, verified)",
+    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -737,27 +818,9 @@ def db_backup(cfg: Config, requested: str) -> dict:
 
 
 def files_backup(cfg: Config) -> dict:
-    cfg.files_dir.mkdir(parents=True, exist_ok=True)
-    os.chmod(cfg.files_dir, 0o700)
-    cleanup_unfinished(cfg.files_dir)
-    start = now_utc()
-    backup_id = f"{start.strftime('%Y%m%dT%H%M%SZ')}-files"
-    bdir = cfg.files_dir / backup_id
-    bdir.mkdir(mode=0o700)
-    meta = {
-        "id": backup_id,
-        "kind": "full",
-        "parent": None,
-        "start": iso(start),
-        "end": None,
-        "status": "running",
-        "size": None,
-        "type": "files",
-        "host": cfg.data.get("host"),
-        "volumes": [],
-    }
-    write_json_atomic(bdir / META_FILE, meta, 0o600)
-    try:
+    _backup_dir(cfg.files_dir)
+    bdir, meta = _start_backup(cfg.files_dir, "files", type="files", host=cfg.data.get("host"), volumes=[])
+    with _removed_on_failure(cfg.files_dir, meta):
         parts = []
         for volume in cfg.files["volumes"]:
             mountpoint = docker_volume_mountpoint(cfg, volume)
@@ -770,22 +833,9 @@ def files_backup(cfg: Config) -> dict:
             )
             parts.append(archive)
             meta["volumes"].append(volume)
-        meta.update(
-            {
-                "end": iso(now_utc()),
-                "status": "complete",
-                "size": dir_size(bdir),
-                "checksums": {"algorithm": "sha256", "sums_file": SUMS_FILE, "sums_sha256": write_sums(bdir, parts)},
-            }
-        )
-        write_json_atomic(bdir / META_FILE, meta, 0o600)
-    except BaseException as exc:
-        meta.update({"status": "failed", "error": str(exc)[:2000]})
-        with contextlib.suppress(OSError):
-            write_json_atomic(bdir / META_FILE, meta, 0o600)
-            _retention.remove_tree(str(bdir))
-        raise
-    log(f"files backup {backup_id} complete ({meta['size']} bytes, volumes {', '.join(meta['volumes'])})")
+        _finish_backup(bdir, meta, parts)
+    # The files job's result has no '_path' (its JSON output is read as it is).
+    log(f"files backup {meta['id']} complete ({meta['size']} bytes, volumes {', '.join(meta['volumes'])})")
     return meta
 
 
@@ -855,32 +905,20 @@ def logical_dump(cfg: Config) -> dict:
     env, ignored = database_env(url)
     if ignored:
         log(f"URL parameters ignored by pg_dump: {', '.join(ignored)}")
-    cfg.dump_dir.mkdir(parents=True, exist_ok=True)
-    os.chmod(cfg.dump_dir, 0o700)
-    cleanup_unfinished(cfg.dump_dir)
-    start = now_utc()
-    backup_id = f"{start.strftime('%Y%m%dT%H%M%SZ')}-dump"
-    bdir = cfg.dump_dir / backup_id
-    bdir.mkdir(mode=0o700)
-    meta = {
-        "id": backup_id,
-        "kind": "full",
-        "parent": None,
-        "start": iso(start),
-        "end": None,
-        "status": "running",
-        "size": None,
-        "type": "postgresql-logical",
-        "host": cfg.data.get("host"),
-        "server": f"{env['PGHOST']}:{env['PGPORT']}",
-        "database": env["PGDATABASE"],
-        "sslmode": SSL_MODE,
-        "timings": {},
-    }
-    write_json_atomic(bdir / META_FILE, meta, 0o600)
+    _backup_dir(cfg.dump_dir)
+    bdir, meta = _start_backup(
+        cfg.dump_dir,
+        "dump",
+        type="postgresql-logical",
+        host=cfg.data.get("host"),
+        server=f"{env['PGHOST']}:{env['PGPORT']}",
+        database=env["PGDATABASE"],
+        sslmode=SSL_MODE,
+        timings={},
+    )
     timeout = logical.get("timeout") or cfg.db.get("timeout")
     image = logical["image"]
-    try:
+    with _removed_on_failure(cfg.dump_dir, meta):
         cmd = [cfg.docker, "run", "--rm", "--network", logical.get("network") or "bridge", "--entrypoint", ""]
         cmd += ["-v", f"{logical['ca_file']}:{CA_IN_CONTAINER}:ro"]
         for name in sorted(env):
@@ -897,31 +935,19 @@ def logical_dump(cfg: Config) -> dict:
         started = time.monotonic()
         listing = _check_in_scratch(cfg, image, bdir, ["pg_restore", "--list", "/backup/dump.pgc"], timeout)
         meta["timings"]["pg_restore_list"] = round(time.monotonic() - started, 3)
-        meta.update(
-            {
-                "pg_version": _pg_version_of_dump(listing),
-                "toc_entries": sum(1 for line in listing.splitlines() if line and not line.startswith(";")),
-                "verified_by": "pg_restore --list",
-                "end": iso(now_utc()),
-                "status": "complete",
-                "size": dir_size(bdir),
-                "checksums": {
-                    "algorithm": "sha256",
-                    "sums_file": SUMS_FILE,
-                    "sums_sha256": write_sums(bdir, ["dump.pgc"]),
-                },
-            }
+        _finish_backup(
+            bdir,
+            meta,
+            ["dump.pgc"],
+            pg_version=_pg_version_of_dump(listing),
+            toc_entries=sum(1 for line in listing.splitlines() if line and not line.startswith(";")),
+            verified_by="pg_restore --list",
         )
-        write_json_atomic(bdir / META_FILE, meta, 0o600)
-    except BaseException as exc:
-        meta.update({"status": "failed", "error": str(exc)[:2000]})
-        with contextlib.suppress(OSError):
-            write_json_atomic(bdir / META_FILE, meta, 0o600)
-            _retention.remove_tree(str(bdir))
-        raise
-    log(f"logical dump {backup_id} of {meta['database']} on {meta['server']} complete ({meta['size']} bytes)")
-    meta["_path"] = str(bdir)
-    return meta
+    return _done(
+        meta,
+        bdir,
+        f"logical dump {meta['id']} of {meta['database']} on {meta['server']} complete ({meta['size']} bytes)",
+    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -983,28 +1009,11 @@ def redis_backup(cfg: Config) -> dict:
     if not _container_running(cfg, r["container"]):
         raise JobError(f"the Redis container {r['container']} is not running")
     cli = RedisCli(cfg)
-    cfg.redis_dir.mkdir(parents=True, exist_ok=True)
-    os.chmod(cfg.redis_dir, 0o700)
-    cleanup_unfinished(cfg.redis_dir)
-    start = now_utc()
-    backup_id = f"{start.strftime('%Y%m%dT%H%M%SZ')}-redis"
-    bdir = cfg.redis_dir / backup_id
-    bdir.mkdir(mode=0o700)
-    meta = {
-        "id": backup_id,
-        "kind": "full",
-        "parent": None,
-        "start": iso(start),
-        "end": None,
-        "status": "running",
-        "size": None,
-        "type": "redis",
-        "host": cfg.data.get("host"),
-        "container": r["container"],
-        "timings": {},
-    }
-    write_json_atomic(bdir / META_FILE, meta, 0o600)
-    try:
+    _backup_dir(cfg.redis_dir)
+    bdir, meta = _start_backup(
+        cfg.redis_dir, "redis", type="redis", host=cfg.data.get("host"), container=r["container"], timings={}
+    )
+    with _removed_on_failure(cfg.redis_dir, meta):
         started = time.monotonic()
         lastsave = _bgsave(cli, int(r.get("bgsave_timeout", 600)))
         meta["timings"]["bgsave"] = round(time.monotonic() - started, 3)
@@ -1019,33 +1028,19 @@ def redis_backup(cfg: Config) -> dict:
         meta["timings"]["redis_check_rdb"] = round(time.monotonic() - started, 3)
         server = cli.info("server")
         keyspace = cli.info("keyspace")
-        meta.update(
-            {
-                "redis_version": server.get("redis_version"),
-                "lastsave": lastsave,
-                "keyspace": keyspace,
-                "verified_by": "redis-check-rdb",
-                "check": check.strip().splitlines()[-1:],
-                "end": iso(now_utc()),
-                "status": "complete",
-                "size": dir_size(bdir),
-                "checksums": {
-                    "algorithm": "sha256",
-                    "sums_file": SUMS_FILE,
-                    "sums_sha256": write_sums(bdir, ["dump.rdb"]),
-                },
-            }
+        _finish_backup(
+            bdir,
+            meta,
+            ["dump.rdb"],
+            redis_version=server.get("redis_version"),
+            lastsave=lastsave,
+            keyspace=keyspace,
+            verified_by="redis-check-rdb",
+            check=check.strip().splitlines()[-1:],
         )
-        write_json_atomic(bdir / META_FILE, meta, 0o600)
-    except BaseException as exc:
-        meta.update({"status": "failed", "error": str(exc)[:2000]})
-        with contextlib.suppress(OSError):
-            write_json_atomic(bdir / META_FILE, meta, 0o600)
-            _retention.remove_tree(str(bdir))
-        raise
-    log(f"redis backup {backup_id} complete ({meta['size']} bytes, {len(meta['keyspace'])} database(s))")
-    meta["_path"] = str(bdir)
-    return meta
+    return _done(
+        meta, bdir, f"redis backup {meta['id']} complete ({meta['size']} bytes, {len(meta['keyspace'])} database(s))"
+    )
 
 
 def _container_running(cfg: Config, container: str) -> bool:
@@ -1430,25 +1425,7 @@ def verify(cfg: Config, backup_id: str, source: str, from_host: str | None) -> d
         while True:
             ready = run([cfg.docker, "exec", "-u", "postgres", name, "pg_isready", "-q"], check=False)
             if ready.returncode == 0:
-                probe = run(
-                    [
-                        cfg.docker,
-                        "exec",
-                        "-u",
-                        "postgres",
-                        name,
-                        "psql",
-                        "-X",
-                        "-At",
-                        "-U",
-                        cfg.db["user"],
-                        "-d",
-                        cfg.db["database"],
-                        "-c",
-                        "select pg_is_in_recovery()",
-                    ],
-                    check=False,
-                )
+                probe = run(docker_psql(cfg, name, "select pg_is_in_recovery()", on_error_stop=False), check=False)
                 if probe.returncode == 0 and probe.stdout.strip() == "f":
                     break
             state = run([cfg.docker, "inspect", "-f", "{{.State.Running}}", name], check=False).stdout.strip()
@@ -1458,26 +1435,7 @@ def verify(cfg: Config, backup_id: str, source: str, from_host: str | None) -> d
             time.sleep(1)
         results = {}
         for sql in cfg.verify.get("queries", []):
-            results[sql] = run(
-                [
-                    cfg.docker,
-                    "exec",
-                    "-u",
-                    "postgres",
-                    name,
-                    "psql",
-                    "-X",
-                    "-At",
-                    "-v",
-                    "ON_ERROR_STOP=1",
-                    "-U",
-                    cfg.db["user"],
-                    "-d",
-                    cfg.db["database"],
-                    "-c",
-                    sql,
-                ]
-            ).stdout.strip()
+            results[sql] = run(docker_psql(cfg, name, sql)).stdout.strip()
     finally:
         run([cfg.docker, "rm", "-f", "-v", name], check=False)
         shutil.rmtree(cfg.restore_dir / "db", ignore_errors=True)
