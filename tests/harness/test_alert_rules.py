@@ -13,12 +13,17 @@ the `prometheus` package). Without it these tests are skipped, saying so.
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
+# The ansible-playbook runner shared with the bad-input tests (tests/roles is not a package).
+sys.path.insert(0, str(ROOT / "tests" / "roles"))
+from _runner import ansible_playbook  # noqa: E402
+
 ROLE = ROOT / "roles" / "monitoring"
 TESTS_DIR = ROLE / "files" / "tests"
 TEST_FILES = sorted(TESTS_DIR.glob("*.yml"))
@@ -46,46 +51,23 @@ RENDER_PLAYBOOK = """
 """
 
 
-def ansible_playbook() -> str:
-    venv_bin = ROOT / ".venv" / "bin" / "ansible-playbook"
-    return str(venv_bin) if venv_bin.exists() else (shutil.which("ansible-playbook") or "ansible-playbook")
-
-
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory) -> Path:
     """A directory holding the rendered rules file and copies of the rule tests beside it."""
     work = tmp_path_factory.mktemp("alert-rules")
     playbook = work / "render.yml"
     playbook.write_text(RENDER_PLAYBOOK.format(role=ROLE, dest=work / "mvp.rules.yml"))
-    env = {
-        **os.environ,
-        "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_LOCALHOST_WARNING": "0",
-        "ANSIBLE_INVENTORY_UNPARSED_WARNING": "0",
-    }
-    proc = subprocess.run(
-        [
-            ansible_playbook(),
-            "-i",
-            "localhost,",
-            "-c",
-            "local",
-            str(playbook),
-            "-e",
-            "platform_env=production",
-            # The optional groups too, so that every rule is tested.
-            "-e",
-            "monitoring_redis_enabled=true",
-            "-e",
-            "ansible_python_interpreter={{ ansible_playbook_python }}",
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=300,
-        check=False,
+    proc = ansible_playbook(
+        playbook,
+        "-c",
+        "local",
+        "-e",
+        "platform_env=production",
+        # The optional groups too, so that every rule is tested.
+        "-e",
+        "monitoring_redis_enabled=true",
+        "-e",
+        "ansible_python_interpreter={{ ansible_playbook_python }}",
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     for test_file in TEST_FILES:

@@ -3,21 +3,19 @@
 Each case runs against a host that does not exist (a Docker connection to a missing container):
 the checks that need no host (argument asserts, retention policies checked by the retention
 library on the controller, the production guard of restore.yml) must fail the play with a
-message naming the variable, before the host is ever contacted (unreachable=0 proves nothing was
-tried there). Checks that need the host (schedule syntax via systemd-analyze, S3 endpoint
-reachability, unknown backup ids) are covered by the molecule `backup` scenario.
+message naming the variable, before the host is ever contacted (unreachable=0 and no sign of
+the Docker connection in the output prove nothing was tried there). Checks that need the host
+(schedule syntax via systemd-analyze, S3 endpoint reachability, unknown backup ids) are covered
+by the molecule `backup` scenario.
 Run: .venv/bin/pytest tests/roles/test_backup_bad_input.py
 """
 
-import json
-import os
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
+from _runner import ROOT, ansible_playbook, assert_failed_before_the_host, flat_output, write_inventory, write_role_play
 
-ROOT = Path(__file__).resolve().parents[2]
 FAKE_HOST = "mvp-bk-bad-input"
 OFFSITE = {
     "backup_manage_offsite": True,
@@ -113,44 +111,17 @@ PLAYBOOK_CASES = {
 
 
 def run(tmp_path: Path, playbook: Path, extra: dict) -> str:
-    host = {
-        "ansible_connection": "community.docker.docker",
-        "ansible_host": FAKE_HOST,
-        "ansible_python_interpreter": "/usr/bin/python3",
-    }
-    inventory = {"all": {"children": {"db": {"hosts": {FAKE_HOST: host}}}}}
-    (tmp_path / "inventory.yml").write_text(json.dumps(inventory))
-    (tmp_path / "vars.json").write_text(json.dumps({"platform_env": "staging", **extra}))
-    env = {
-        **os.environ,
-        "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_FORCE_COLOR": "0",
-    }
-    env["PATH"] = f"{ROOT / '.venv' / 'bin'}:{env.get('PATH', '')}"
-    proc = subprocess.run(
-        ["ansible-playbook", "-i", str(tmp_path / "inventory.yml"), str(playbook), "-e", f"@{tmp_path / 'vars.json'}"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+    inventory = write_inventory(tmp_path, FAKE_HOST, groups={"db": [FAKE_HOST]})
+    proc = ansible_playbook(
+        playbook, inventory=inventory, extra_vars={"platform_env": "staging", **extra}, tmp_path=tmp_path
     )
-    output = re.sub(r"\s+", " ", proc.stdout + proc.stderr)
-    assert proc.returncode != 0, output[-3000:]
-    recap = re.search(rf"{FAKE_HOST}\s*:\s*ok=(\d+) changed=(\d+) unreachable=(\d+) failed=(\d+)", output)
-    assert recap, output[-3000:]
-    assert recap.group(2) == "0" and recap.group(3) == "0" and recap.group(4) == "1", recap.group(0)
-    return output
+    return assert_failed_before_the_host(proc, FAKE_HOST)
 
 
 @pytest.mark.parametrize("case", list(ROLE_CASES), ids=list(ROLE_CASES))
 def test_role_bad_input_fails_before_the_host_is_touched(tmp_path, case):
     extra, expected = ROLE_CASES[case]
-    play = [{"name": "Bad input", "hosts": "db", "gather_facts": False, "roles": ["mvp_platform.infra.backup"]}]
-    (tmp_path / "play.yml").write_text(json.dumps(play))
-    output = run(tmp_path, tmp_path / "play.yml", extra)
+    output = run(tmp_path, write_role_play(tmp_path, "backup", "db"), extra)
     assert re.search(expected, output), output[-3000:]
     for secret in ("secret-test-value", "a-long-restic-password-2026", "managed-db-secret-2026"):
         assert secret not in output
@@ -166,28 +137,13 @@ def test_playbook_bad_input_fails_before_the_host_is_touched(tmp_path, case):
 def test_managed_database_says_physical_backups_are_impossible(tmp_path):
     """With app_stack_database=external the run says so before it touches the host (the first task
     that needs the host, the schedule check, then finds no host: unreachable, nothing changed)."""
-    play = [{"name": "Managed", "hosts": "db", "gather_facts": False, "roles": ["mvp_platform.infra.backup"]}]
-    (tmp_path / "play.yml").write_text(json.dumps(play))
-    host = {"ansible_connection": "community.docker.docker", "ansible_host": FAKE_HOST}
-    (tmp_path / "inventory.yml").write_text(json.dumps({"all": {"children": {"db": {"hosts": {FAKE_HOST: host}}}}}))
-    (tmp_path / "vars.json").write_text(json.dumps({"platform_env": "staging", **MANAGED}))
-    env = {
-        **os.environ,
-        "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_FORCE_COLOR": "0",
-    }
-    env["PATH"] = f"{ROOT / '.venv' / 'bin'}:{env.get('PATH', '')}"
-    proc = subprocess.run(
-        ["ansible-playbook", "-i", "inventory.yml", "play.yml", "-e", "@vars.json"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+    proc = ansible_playbook(
+        write_role_play(tmp_path, "backup", "db", name="Managed"),
+        inventory=write_inventory(tmp_path, FAKE_HOST, groups={"db": [FAKE_HOST]}),
+        extra_vars={"platform_env": "staging", **MANAGED},
+        tmp_path=tmp_path,
     )
-    output = re.sub(r"\s+", " ", proc.stdout + proc.stderr)
+    output = flat_output(proc)
     assert re.search(
         r"backup_database_mode=logical \(app_stack_database=external\).*physical backups .*are impossible", output
     ), output[-3000:]

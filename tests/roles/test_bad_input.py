@@ -7,14 +7,12 @@ and valid variables passes the preflight (`--tags <role>_preflight`).
 """
 
 import json
-import os
-import re
-import subprocess
 from pathlib import Path
 
 import pytest
+from _runner import ansible_playbook
+from _runner import recap as recap_of
 
-ROOT = Path(__file__).resolve().parents[2]
 PLAYBOOK = Path(__file__).resolve().parent / "playbooks" / "preflight.yml"
 ADMIN_WITHOUT_KEY = [{"name": "alice"}]
 
@@ -63,27 +61,9 @@ CASES = {
 
 
 def run_playbook(role, extra_vars, *args):
-    env = {
-        **os.environ,
-        "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_FORCE_COLOR": "0",
-        "ANSIBLE_LOCALHOST_WARNING": "0",
-        "ANSIBLE_INVENTORY_UNPARSED_WARNING": "0",
-    }
     variables = {"role_under_test": role, **extra_vars}
-    command = ["ansible-playbook", "-i", "localhost,", "--check", "--diff", "-e", json.dumps(variables)]
-    proc = subprocess.run(
-        [*command, *args, str(PLAYBOOK)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        env=env,
-    )
-    recap = re.search(r"^localhost\s+:\s+ok=(\d+)\s+changed=(\d+)", proc.stdout, re.M)
-    return proc, recap
+    proc = ansible_playbook(PLAYBOOK, "--check", "--diff", "-e", json.dumps(variables), *args)
+    return proc, recap_of(proc.stdout, "localhost")
 
 
 @pytest.mark.parametrize("case", list(CASES))

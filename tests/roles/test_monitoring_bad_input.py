@@ -6,14 +6,11 @@ task may report a change. Preflight runs before anything is installed or written
 on any control node (no root, no packages needed).
 """
 
-import json
-import os
 import subprocess
 from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
+from _runner import ansible_playbook
 
 PLAYBOOK = """
 - name: Monitoring with bad input
@@ -113,28 +110,8 @@ CASES = {
 def run_role(tmp_path: Path, extra_vars: dict) -> subprocess.CompletedProcess:
     playbook = tmp_path / "play.yml"
     playbook.write_text(PLAYBOOK)
-    extra = tmp_path / "extra.json"
-    extra.write_text(json.dumps({"ansible_python_interpreter": "{{ ansible_playbook_python }}", **extra_vars}))
-    env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"}
-    venv_bin = ROOT / ".venv" / "bin" / "ansible-playbook"
-    return subprocess.run(
-        [
-            str(venv_bin) if venv_bin.exists() else "ansible-playbook",
-            "-i",
-            "localhost,",
-            "-c",
-            "local",
-            str(playbook),
-            "-e",
-            f"@{extra}",
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=300,
-        check=False,
-    )
+    extra = {"ansible_python_interpreter": "{{ ansible_playbook_python }}", **extra_vars}
+    return ansible_playbook(playbook, "-c", "local", extra_vars=extra, tmp_path=tmp_path)
 
 
 @pytest.mark.parametrize("case", sorted(CASES), ids=sorted(CASES))

@@ -6,19 +6,21 @@ an assert naming the variable, and never reach the host (unreachable=0 proves no
 there). Run: .venv/bin/pytest tests/roles
 """
 
-import json
-import os
 import re
 import subprocess
 from pathlib import Path
 
 import pytest
+from _runner import (
+    HOST_CONTACTED,
+    ansible_playbook,
+    assert_failed_before_the_host,
+    flat_output,
+    write_inventory,
+    write_role_play,
+)
 
-ROOT = Path(__file__).resolve().parents[2]
 FAKE_HOST = "mvp-pf-bad-input"
-# How the Docker connection reports a host it cannot reach: the container is missing, or (when
-# no daemon runs, e.g. before `make molecule` starts one) the daemon itself is.
-HOST_CONTACTED = re.compile(r"No such container|Cannot connect to the Docker daemon")
 COLLECTION = "mvp_platform.infra"
 STRONG = {
     "app_stack_postgres_password": "Xq7-long-and-random-db-password",
@@ -209,7 +211,7 @@ TOPOLOGY_CASES = {
 def test_bad_topology_fails_before_any_change(tmp_path, case):
     overrides, topology, expected = TOPOLOGY_CASES[case]
     proc = run_role(tmp_path, "app_stack", {**BASE["app_stack"], **overrides}, topology)
-    output = re.sub(r"\s+", " ", proc.stdout + proc.stderr)
+    output = flat_output(proc)
     assert proc.returncode != 0, output[-3000:]
     assert re.search(expected, output), output[-3000:]
     assert not HOST_CONTACTED.search(output)  # the host was never contacted
@@ -218,46 +220,9 @@ def test_bad_topology_fails_before_any_change(tmp_path, case):
 def run_role(tmp_path: Path, role: str, extra: dict, topology: dict | None = None) -> subprocess.CompletedProcess:
     """Run the role on FAKE_HOST; topology optionally adds groups and other (never contacted) hosts."""
     topology = topology or {}
-    hosts = {
-        FAKE_HOST: {
-            "ansible_connection": "community.docker.docker",
-            "ansible_host": FAKE_HOST,
-            "ansible_python_interpreter": "/usr/bin/python3",
-        },
-        **topology.get("hosts", {}),
-    }
-    children = {
-        group: {"hosts": {member: {} for member in members}} for group, members in topology.get("groups", {}).items()
-    }
-    (tmp_path / "inventory.yml").write_text(json.dumps({"all": {"hosts": hosts, "children": children}}))
-    (tmp_path / "play.yml").write_text(
-        json.dumps(
-            [{"name": "Bad input", "hosts": FAKE_HOST, "gather_facts": False, "roles": [f"mvp_platform.infra.{role}"]}]
-        )
-    )
-    (tmp_path / "vars.json").write_text(json.dumps(extra))
-    env = {
-        **os.environ,
-        "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_FORCE_COLOR": "0",
-    }
-    env["PATH"] = f"{ROOT / '.venv' / 'bin'}:{env.get('PATH', '')}"
-    return subprocess.run(
-        [
-            "ansible-playbook",
-            "-i",
-            str(tmp_path / "inventory.yml"),
-            str(tmp_path / "play.yml"),
-            "-e",
-            f"@{tmp_path / 'vars.json'}",
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+    inventory = write_inventory(tmp_path, FAKE_HOST, groups=topology.get("groups"), hosts=topology.get("hosts"))
+    return ansible_playbook(
+        write_role_play(tmp_path, role, FAKE_HOST), inventory=inventory, extra_vars=extra, tmp_path=tmp_path
     )
 
 
@@ -265,14 +230,8 @@ def run_role(tmp_path: Path, role: str, extra: dict, topology: dict | None = Non
 def test_bad_input_fails_before_any_change(tmp_path, case):
     role, overrides, drop, expected = CASES[case]
     extra = {k: v for k, v in {**BASE[role], **overrides}.items() if k not in drop}
-    proc = run_role(tmp_path, role, extra)
-    output = re.sub(r"\s+", " ", proc.stdout + proc.stderr)
-    assert proc.returncode != 0, output[-3000:]
+    output = assert_failed_before_the_host(run_role(tmp_path, role, extra), FAKE_HOST)
     assert re.search(expected, output), output[-3000:]
-    recap = re.search(rf"{FAKE_HOST}\s*:\s*ok=(\d+) changed=(\d+) unreachable=(\d+) failed=(\d+)", output)
-    assert recap, output[-3000:]
-    assert recap.group(2) == "0" and recap.group(3) == "0" and recap.group(4) == "1", recap.group(0)
-    assert not HOST_CONTACTED.search(output)  # the host was never contacted
     # The weak values themselves are never printed.
     for secret in ("Sh0rt-uniq", "Xq7-long-and-random"):
         assert secret not in output

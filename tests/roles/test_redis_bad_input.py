@@ -7,15 +7,12 @@ with a message naming the variable, with nothing changed and the host never cont
 Run: .venv/bin/pytest tests/roles/test_redis_bad_input.py
 """
 
-import json
-import os
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
+from _runner import ansible_playbook, assert_failed_before_the_host, write_inventory, write_role_play
 
-ROOT = Path(__file__).resolve().parents[2]
 FAKE_HOST = "mvp-redis-bad-input"
 GOOD_PASSWORD = "rd-bad-input-0123456789abcdef"  # noqa: S105 (test value)
 
@@ -60,34 +57,13 @@ CASES = {
 
 
 def run(tmp_path: Path, extra: dict) -> str:
-    host = {
-        "ansible_connection": "community.docker.docker",
-        "ansible_host": FAKE_HOST,
-        "ansible_python_interpreter": "/usr/bin/python3",
-    }
-    inventory = {"all": {"children": {"redis": {"hosts": {FAKE_HOST: host}}}}}
-    (tmp_path / "inventory.yml").write_text(json.dumps(inventory))
-    (tmp_path / "vars.json").write_text(json.dumps({"redis_password": GOOD_PASSWORD, **extra}))
-    play = [{"name": "Bad input", "hosts": "redis", "gather_facts": False, "roles": ["mvp_platform.infra.redis"]}]
-    (tmp_path / "play.yml").write_text(json.dumps(play))
-    env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"}
-    env["ANSIBLE_FORCE_COLOR"] = "0"
-    env["PATH"] = f"{ROOT / '.venv' / 'bin'}:{env.get('PATH', '')}"
-    proc = subprocess.run(
-        ["ansible-playbook", "-i", str(tmp_path / "inventory.yml"), str(tmp_path / "play.yml"), "-e", "@vars.json"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+    proc = ansible_playbook(
+        write_role_play(tmp_path, "redis", "redis"),
+        inventory=write_inventory(tmp_path, FAKE_HOST, groups={"redis": [FAKE_HOST]}),
+        extra_vars={"redis_password": GOOD_PASSWORD, **extra},
+        tmp_path=tmp_path,
     )
-    output = re.sub(r"\s+", " ", proc.stdout + proc.stderr)
-    assert proc.returncode != 0, output[-3000:]
-    recap = re.search(rf"{FAKE_HOST}\s*:\s*ok=(\d+) changed=(\d+) unreachable=(\d+) failed=(\d+)", output)
-    assert recap, output[-3000:]
-    assert recap.group(2) == "0" and recap.group(3) == "0" and recap.group(4) == "1", recap.group(0)
-    return output
+    return assert_failed_before_the_host(proc, FAKE_HOST)
 
 
 @pytest.mark.parametrize("case", list(CASES), ids=list(CASES))

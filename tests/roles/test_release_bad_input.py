@@ -7,19 +7,21 @@ need a real host (an unknown version for rollback, an image that does not exist,
 are in the molecule `release` scenario. Run: .venv/bin/pytest tests/roles
 """
 
-import json
-import os
 import re
 import subprocess
 from pathlib import Path
 
 import pytest
+from _runner import (
+    HOST_CONTACTED,
+    ROOT,
+    ansible_playbook,
+    assert_failed_before_the_host,
+    write_inventory,
+    write_role_play,
+)
 
-ROOT = Path(__file__).resolve().parents[2]
 FAKE_HOST = "mvp-rel-bad-input"
-# How the Docker connection reports a host it cannot reach: the container is missing, or (when
-# no daemon runs, e.g. before `make molecule` starts one) the daemon itself is.
-HOST_CONTACTED = re.compile(r"No such container|Cannot connect to the Docker daemon")
 
 # (playbook or role, extra vars, expected message)
 CASES = {
@@ -64,55 +66,16 @@ CASES = {
 
 
 def run(tmp_path: Path, target: str, extra: dict) -> subprocess.CompletedProcess:
-    (tmp_path / "inventory.yml").write_text(
-        json.dumps(
-            {
-                "all": {
-                    "children": {
-                        "app": {"hosts": {FAKE_HOST: {}}},
-                        "proxy": {"hosts": {FAKE_HOST: {}}},
-                    },
-                    "hosts": {
-                        FAKE_HOST: {
-                            "ansible_connection": "community.docker.docker",
-                            "ansible_host": FAKE_HOST,
-                            "ansible_python_interpreter": "/usr/bin/python3",
-                        }
-                    },
-                }
-            }
-        )
-    )
-    if target == "role":
-        play = [{"name": "Bad input", "hosts": "app", "gather_facts": False, "roles": ["mvp_platform.infra.release"]}]
-        (tmp_path / "play.yml").write_text(json.dumps(play))
-        playbook = tmp_path / "play.yml"
-    else:
-        playbook = ROOT / target
-    (tmp_path / "vars.json").write_text(json.dumps(extra))
-    env = {
-        **os.environ,
-        "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_FORCE_COLOR": "0",
-    }
-    env["PATH"] = f"{ROOT / '.venv' / 'bin'}:{env.get('PATH', '')}"
-    cmd = ["ansible-playbook", "-i", str(tmp_path / "inventory.yml"), str(playbook)]
-    if extra:
-        cmd += ["-e", f"@{tmp_path / 'vars.json'}"]
-    return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
+    inventory = write_inventory(tmp_path, FAKE_HOST, groups={"app": [FAKE_HOST], "proxy": [FAKE_HOST]})
+    playbook = write_role_play(tmp_path, "release", "app") if target == "role" else ROOT / target
+    return ansible_playbook(playbook, inventory=inventory, extra_vars=extra, tmp_path=tmp_path)
 
 
 @pytest.mark.parametrize("case", list(CASES), ids=list(CASES))
 def test_bad_input_fails_before_any_change(tmp_path, case):
     target, extra, expected = CASES[case]
-    proc = run(tmp_path, target, extra)
-    output = re.sub(r"\s+", " ", proc.stdout + proc.stderr)
-    assert proc.returncode != 0, output[-3000:]
+    output = assert_failed_before_the_host(run(tmp_path, target, extra), FAKE_HOST)
     assert re.search(expected, output), output[-3000:]
-    recap = re.search(rf"{FAKE_HOST}\s*:\s*ok=(\d+) changed=(\d+) unreachable=(\d+) failed=(\d+)", output)
-    assert recap, output[-3000:]
-    assert recap.group(2) == "0" and recap.group(3) == "0" and recap.group(4) == "1", recap.group(0)
 
 
 def test_good_input_passes_the_checks(tmp_path):
