@@ -93,7 +93,11 @@ ROLE_CASES.update(
 )
 
 PLAYBOOK_CASES = {
-    "backup kind": ("backup.yml", {"backup_kind": "hourly"}, r"backup_kind=hourly: choose full, incremental or files"),
+    "backup kind": (
+        "backup.yml",
+        {"backup_kind": "hourly"},
+        r"backup_kind=hourly: choose full, incremental, files, dump or redis",
+    ),
     "production restore without confirmation": (
         "restore.yml",
         {"platform_env": "production"},
