@@ -199,10 +199,16 @@ TOPOLOGY_CASES = {
         {"groups": {"app": [FAKE_HOST], "db": ["db-1"]}, "hosts": {"db-1": {"ansible_host": "127.0.0.1"}}},
         r"reaches PostgreSQL on db-1 at app_stack_db_address\s+'127\.0\.0\.1'.*private, non-loopback address",
     ),
-    "two db hosts for one data project": (
-        {},
-        {"groups": {"app": [FAKE_HOST], "db": ["db-1", "db-2"]}, "hosts": {"db-1": {}, "db-2": {}}},
-        r"with 'container' the db group holds one host \(it has db-1, db-2\)",
+    "db host that is not in the db group": (
+        {"app_stack_db_host": "db-2"},
+        {
+            "groups": {"app": [FAKE_HOST], "db": ["db-1"]},
+            "hosts": {
+                "db-1": {"platform_private_address": "10.0.0.13"},
+                "db-2": {"platform_private_address": "10.0.0.14"},
+            },
+        },
+        r"reaches PostgreSQL on db-2 .*it must be in the\s+db group",
     ),
 }
 
