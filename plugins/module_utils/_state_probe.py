@@ -18,7 +18,8 @@ stdout_lines, stderr_lines}}, rc 127 when the program is missing; the commands m
 ``stats`` ({path: "<type> <owner> <group> <mode> <sha256>"}, "" when missing) and
 ``keys_in_sync`` (the users whose ~/.ssh (0700) and ~/.ssh/authorized_keys (0600, exactly
 these keys) they own already).
-Identical copies: roles/hardening/files and roles/docker/files.
+One file for the hardening and docker roles (they read it through role_path, as the backup role
+reads _retention.py), with no Ansible import, so it runs on the host's plain python3.
 """
 
 import grp
@@ -135,4 +136,5 @@ def main() -> None:
     print(json.dumps(result))
 
 
-main()
+if __name__ == "__main__":
+    main()
