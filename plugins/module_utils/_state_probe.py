@@ -133,7 +133,7 @@ def main() -> None:
         "stats": {path: describe(path) for path in spec.get("stats", [])},
         "keys_in_sync": [user for user, keys in spec.get("authorized_keys", []) if keys_in_sync(user, keys)],
     }
-    print(json.dumps(result))
+    sys.stdout.write(json.dumps(result) + "\n")  # a host script, not a module: its output is the result
 
 
 if __name__ == "__main__":
