@@ -204,7 +204,7 @@ def test_restore_bad_input_is_refused_before_any_change(host, extra, expected):
             ['{"backup_offsite_s3_endpoint": "http://127.0.0.1:9"}'],
             r"backup_offsite_s3_endpoint=http://127\.0\.0\.1:9 is unreachable",
         ),
-        (['{"backup_kind": "weekly"}'], r"backup_kind=weekly: choose full, incremental or files"),
+        (['{"backup_kind": "weekly"}'], r"backup_kind=weekly: choose full, incremental, files, dump or redis"),
     ],
     ids=[
         "invalid schedule",
