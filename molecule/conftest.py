@@ -26,11 +26,19 @@ def run_playbook_check_diff(playbook: Path) -> dict:
     ):
         recap[m.group(1)] = {"ok": int(m.group(2)), "changed": int(m.group(3)), "failed": int(m.group(5))}
     changed = {h: r["changed"] for h, r in recap.items() if r["changed"]}
+    # The tasks that reported a change, with their host lines, lead the output: a long run's
+    # tail alone does not show which task it was.
+    changed_tasks, task = [], ""
+    for line in proc.stdout.splitlines():
+        if line.startswith(("TASK [", "RUNNING HANDLER [")):
+            task = line.rstrip(" *")
+        elif line.startswith("changed: ["):
+            changed_tasks.append(f"{task} / {line}")
     return {
         "rc": proc.returncode,
         "recap": recap,
         "changed": changed,
-        "output": proc.stdout[-6000:] + proc.stderr[-3000:],
+        "output": "\n".join(changed_tasks) + "\n...\n" + proc.stdout[-6000:] + proc.stderr[-3000:],
     }
 
 
