@@ -1,0 +1,232 @@
+# Copyright (c) mvp_platform.infra contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one home of every value rule the roles and playbooks check (no Ansible imports).
+
+Each rule is a predicate that never raises: a value of the wrong type is simply not valid.
+The test plugins in plugins/test/ are thin wrappers over these functions, so a role's preflight
+says ``value is mvp_platform.infra.docker_name`` instead of repeating a pattern.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+# Docker object names (containers, volumes, networks, compose projects' resources).
+_DOCKER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+# An image tag, which is also the rule for a release version (it becomes the tag).
+_IMAGE_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
+# An image repository: optional registry host[:port], then lower-case path components.
+_HOST_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+_REGISTRY = rf"(?:{_HOST_LABEL}(?:\.{_HOST_LABEL})*(?::[0-9]{{1,5}})?/)"
+_PATH_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+_IMAGE_REF = re.compile(
+    rf"(?P<repo>{_REGISTRY}?{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*)"
+    r"(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?"
+    r"(?:@(?P<digest>sha256:[a-f0-9]{64}))?"
+)
+_DNS_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+_TLD = re.compile(r"[a-z][a-z0-9-]{0,61}[a-z0-9]|[a-z]{2,63}")
+_ABS_PATH = re.compile(r"/\S*")
+_EMAIL = re.compile(r"[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\".]+")
+_LINUX_USER = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
+_SQL_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
+# Prometheus' duration syntax: units in descending order, each at most once, e.g. 1h30m.
+_DURATION = re.compile(r"(?:[0-9]+y)?(?:[0-9]+w)?(?:[0-9]+d)?(?:[0-9]+h)?(?:[0-9]+m)?(?:[0-9]+s)?(?:[0-9]+ms)?")
+_PLACEHOLDER = re.compile(r"change-?me", re.IGNORECASE)
+
+# Addresses that are reachable only inside an organisation's networks: RFC 1918, the shared
+# (carrier-grade NAT) range that VPN overlays such as Tailscale use, and IPv6 unique-local.
+PRIVATE_NETWORKS = tuple(
+    ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7")
+)
+LOOPBACK_NETWORKS = tuple(ipaddress.ip_network(n) for n in ("127.0.0.0/8", "::1/128"))
+
+
+def _text(value) -> str | None:
+    """The value as text when it is a string (booleans and numbers are not names)."""
+    return value if isinstance(value, str) else None
+
+
+def _full(pattern: re.Pattern, value) -> bool:
+    text = _text(value)
+    return text is not None and pattern.fullmatch(text) is not None
+
+
+def docker_name(value) -> bool:
+    """A Docker container, volume or network name."""
+    return _full(_DOCKER_NAME, value)
+
+
+def image_tag(value) -> bool:
+    """An image tag; release versions follow the same rule because they become the tag."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, (int, float)):
+        value = str(value)
+    return _full(_IMAGE_TAG, value)
+
+
+def split_image_ref(value) -> dict | None:
+    """{'repository', 'tag', 'digest'} of an image reference, or None when it is not one."""
+    text = _text(value)
+    if text is None or len(text) > 255:
+        return None
+    m = _IMAGE_REF.fullmatch(text)
+    if not m:
+        return None
+    first, _, rest = m.group("repo").partition("/")
+    # As Docker reads it: the first component names a registry only with a dot, a port or as
+    # localhost; otherwise it is a path component, which must be lower case.
+    if rest and not ("." in first or ":" in first or first == "localhost") and first != first.lower():
+        return None
+    return {"repository": m.group("repo"), "tag": m.group("tag") or "", "digest": m.group("digest") or ""}
+
+
+def image_ref(value, pinned: bool = False) -> bool:
+    """An image reference; pinned=True also requires an explicit tag other than latest, or a digest."""
+    parts = split_image_ref(value)
+    if parts is None:
+        return False
+    if pinned:
+        return bool(parts["digest"]) or parts["tag"] not in ("", "latest")
+    return True
+
+
+def dns_name(value, fqdn: bool = False) -> bool:
+    """A host or domain name (RFC 1123 labels, lower case, at most 253 characters).
+
+    fqdn=True also requires a top-level domain (at least two labels, the last not numeric):
+    the rule for names a public certificate is issued for.
+    """
+    text = _text(value)
+    if text is None or not 0 < len(text) <= 253:
+        return False
+    labels = text.split(".")
+    if not all(_DNS_LABEL.fullmatch(label) for label in labels):
+        return False
+    if fqdn:
+        return len(labels) >= 2 and _TLD.fullmatch(labels[-1]) is not None
+    return True
+
+
+def ip_address(value) -> bool:
+    """An IPv4 or IPv6 address (no prefix length)."""
+    text = _text(value)
+    if text is None:
+        return False
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def cidr(value, bare: bool = False) -> bool:
+    """A network with prefix length (host bits may be set); bare=True also accepts a plain address."""
+    text = _text(value)
+    if text is None:
+        return False
+    if "/" not in text:
+        return bare and ip_address(text)
+    address, _, prefix = text.partition("/")
+    if not prefix.isdigit() or prefix != str(int(prefix)) or not ip_address(address):
+        return False
+    try:
+        ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        return False
+    return True
+
+
+def _in(value, networks, bare: bool = True) -> bool:
+    text = _text(value)
+    if text is None or not cidr(text, bare=bare):
+        return False
+    net = ipaddress.ip_network(text, strict=False)
+    return any(net.version == n.version and net.subnet_of(n) for n in networks)
+
+
+def private_address(value) -> bool:
+    """An address (or network) inside the private ranges: never reachable from the Internet."""
+    return _in(value, PRIVATE_NETWORKS)
+
+
+def loopback_address(value) -> bool:
+    """127.0.0.0/8 or ::1 (also the name localhost)."""
+    return value == "localhost" or _in(value, LOOPBACK_NETWORKS)
+
+
+def port(value) -> bool:
+    """A TCP/UDP port number 1-65535 (an int, or a string of digits as the inventory may hold)."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    return isinstance(value, int) and 1 <= value <= 65535
+
+
+def host_port(value) -> bool:
+    """host:port, the host a name or an address (IPv6 in brackets)."""
+    text = _text(value)
+    if text is None or ":" not in text:
+        return False
+    host, _, number = text.rpartition(":")
+    if not port(number):
+        return False
+    if host.startswith("[") and host.endswith("]"):
+        return ip_address(host[1:-1]) and ":" in host
+    if ":" in host:  # an IPv6 address needs its brackets here
+        return False
+    return ip_address(host) or dns_name(host)
+
+
+def abs_path(value) -> bool:
+    """An absolute path without white space."""
+    return _full(_ABS_PATH, value)
+
+
+def safe_dir(value, forbidden=("/",)) -> bool:
+    """An absolute path a role may own: not one of forbidden (system directories), no '..'."""
+    if not abs_path(value):
+        return False
+    normal = value.rstrip("/") or "/"
+    return normal not in {f.rstrip("/") or "/" for f in forbidden} and ".." not in normal.split("/")
+
+
+def duration(value) -> bool:
+    """A Prometheus/systemd style duration such as 30s, 5m or 1h30m (not empty)."""
+    text = _text(value)
+    return bool(text) and _DURATION.fullmatch(text) is not None
+
+
+def email(value) -> bool:
+    """An e-mail address with a domain part that has a dot."""
+    return _full(_EMAIL, value)
+
+
+def linux_user(value) -> bool:
+    """A portable Linux user or group name."""
+    return _full(_LINUX_USER, value)
+
+
+def sql_identifier(value) -> bool:
+    """A PostgreSQL role or database name that needs no quoting."""
+    return _full(_SQL_IDENTIFIER, value)
+
+
+def placeholder_secret(value) -> bool:
+    """True when a secret still holds the CHANGE-ME placeholder of the vault examples (or is empty)."""
+    if value is None:
+        return True
+    text = str(value)
+    return not text.strip() or _PLACEHOLDER.search(text) is not None
+
+
+def weak_secret(value, min_length: int = 16, weak=(), user: str = "") -> bool:
+    """A placeholder, shorter than min_length, a well-known password, or the user name itself."""
+    if placeholder_secret(value):
+        return True
+    text = str(value)
+    lowered = text.lower()
+    return len(text) < min_length or lowered in {w.lower() for w in weak} or (bool(user) and lowered == user.lower())
