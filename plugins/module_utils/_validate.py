@@ -194,6 +194,20 @@ def safe_dir(value, forbidden=("/",)) -> bool:
     return normal not in {f.rstrip("/") or "/" for f in forbidden} and ".." not in normal.split("/")
 
 
+def size(value, units=("k", "m", "g"), unit_required: bool = False) -> bool:
+    """A whole number followed by one of units (each program has its own unit letters)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return not unit_required and value >= 0
+    text = _text(value)
+    if not text:
+        return False
+    number = text.rstrip("".join(set("".join(units))))
+    unit = text[len(number) :]
+    if not number.isdigit():
+        return False
+    return unit in units or (not unit and not unit_required)
+
+
 def duration(value) -> bool:
     """A Prometheus/systemd style duration such as 30s, 5m or 1h30m (not empty)."""
     text = _text(value)
@@ -230,3 +244,125 @@ def weak_secret(value, min_length: int = 16, weak=(), user: str = "") -> bool:
     text = str(value)
     lowered = text.lower()
     return len(text) < min_length or lowered in {w.lower() for w in weak} or (bool(user) and lowered == user.lower())
+
+
+# What each rule means, for the messages of rule_errors; and one value each rule refuses, which
+# the generated bad-input test (tests/roles/test_argument_specs.py) feeds to every option.
+DESCRIPTIONS = {
+    "abs_path": "an absolute path without white space",
+    "cidr": "an IP network with a prefix length, e.g. 10.0.0.0/8",
+    "dns_name": "a lower-case DNS name",
+    "docker_name": "a Docker name (letters, digits, '_', '.', '-'; not starting with '_', '.' or '-')",
+    "duration": "a duration such as 30s, 5m or 1h30m",
+    "email": "an e-mail address",
+    "host_port": "host:port (an IPv6 address in brackets)",
+    "image_ref": "an image reference [registry/]path[:tag]",
+    "image_tag": "an image tag (letters, digits, '_', '.', '-'; at most 128 characters)",
+    "ip_address": "an IP address",
+    "linux_user": "a Linux user name (lower case, at most 32 characters)",
+    "loopback_address": "a loopback address",
+    "port": "a port number from 1 to 65535",
+    "private_address": "a private address (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7)",
+    "safe_dir": "an absolute path that is not a system directory",
+    "size": "a size: a whole number and a unit",
+    "sql_identifier": "a PostgreSQL name (letters, digits, '_'; not starting with a digit)",
+}
+INVALID_SAMPLES = {
+    "abs_path": "relative/path",
+    "cidr": "10.0.0.0/33",
+    "dns_name": "Not_A-Name",
+    "docker_name": "-bad name",
+    "duration": "5 minutes",
+    "email": "not-an-address",
+    "host_port": "no-port",
+    "image_ref": "Bad Image",
+    "image_tag": "bad tag",
+    "ip_address": "300.1.2.3",
+    "linux_user": "Bad User",
+    "loopback_address": "192.0.2.1",
+    "port": 70000,
+    "private_address": "192.0.2.1",
+    "safe_dir": "/",
+    "size": "12 parsecs",
+    "sql_identifier": "1-bad",
+}
+
+
+def normalise_rule(rule) -> dict:
+    """A rule as written in a role's vars: a test name, or {test, args, min, max, elements, empty_ok}."""
+    if isinstance(rule, str):
+        rule = {"test": rule}
+    if not isinstance(rule, dict):
+        raise TypeError(f"a rule is a test name or a mapping, not {rule!r}")
+    unknown = set(rule) - {"test", "args", "min", "max", "elements", "empty_ok", "hint"}
+    if unknown:
+        raise ValueError(f"unknown rule keys {sorted(unknown)}")
+    if "test" in rule and rule["test"] not in DESCRIPTIONS:
+        raise ValueError(f"unknown rule test {rule['test']!r}")
+    return rule
+
+
+def _number(value):
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return value
+    if isinstance(value, str):
+        try:
+            return float(value) if "." in value else int(value)
+        except ValueError:
+            return None
+    return None
+
+
+def check_value(value, rule) -> str | None:
+    """Why value breaks rule (what it must be), or None when it is valid."""
+    rule = normalise_rule(rule)
+    if rule.get("empty_ok") and value in ("", None, []):
+        return None
+    items = value if rule.get("elements") else [value]
+    if rule.get("elements") and not isinstance(value, list):
+        return "must be a list"
+    for item in items:
+        if "test" in rule:
+            test = globals()[rule["test"]]
+            if not test(item, **(rule.get("args") or {})):
+                what = rule.get("hint") or DESCRIPTIONS[rule["test"]]
+                return f"must be {'a list of ' if rule.get('elements') else ''}{what}" + (
+                    f" (not {item!r})" if rule.get("elements") else ""
+                )
+        if "min" in rule or "max" in rule:
+            number = _number(item)
+            low, high = rule.get("min"), rule.get("max")
+            if number is None or (low is not None and number < low) or (high is not None and number > high):
+                bounds = (
+                    f"from {low} to {high}"
+                    if low is not None and high is not None
+                    else (f"at least {low}" if low is not None else f"at most {high}")
+                )
+                return f"must be a number {bounds}"
+    return None
+
+
+def rule_errors(values: dict, rules: dict) -> list:
+    """One message per variable of values that breaks its rule: 'name=value must be ...'."""
+    errors = []
+    for name, rule in rules.items():
+        problem = check_value(values.get(name), rule)
+        if problem:
+            errors.append(f"{name}={values.get(name)!r} {problem}")
+    return errors
+
+
+def invalid_sample(rule):
+    """A value rule refuses (for generated bad-input tests), or None when it has none."""
+    rule = normalise_rule(rule)
+    if "max" in rule:
+        sample = rule["max"] + 1
+    elif "min" in rule:
+        sample = rule["min"] - 1
+    elif "test" in rule:
+        sample = INVALID_SAMPLES[rule["test"]]
+    else:
+        return None
+    return [sample] if rule.get("elements") else sample

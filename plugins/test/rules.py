@@ -28,6 +28,7 @@ _TESTS = (
     "port",
     "private_address",
     "safe_dir",
+    "size",
     "sql_identifier",
     "weak_secret",
 )

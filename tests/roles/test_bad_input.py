@@ -50,7 +50,7 @@ CASES = {
     "unknown docker_install_source": (
         "docker",
         {"docker_install_source": "snap"},
-        ["Unknown docker_install_source 'snap'"],
+        ["docker_install_source must be one of: docker, distro, got: snap"],
     ),
     "docker address pool not a CIDR": (
         "docker",

@@ -20,11 +20,7 @@ ANY = st.one_of(
     st.lists(st.text()),
     st.dictionaries(st.text(), st.text()),
 )
-RULES = [
-    name
-    for name in dir(V)
-    if not name.startswith("_") and callable(getattr(V, name)) and name not in {"split_image_ref"}
-]
+RULES = [*V.DESCRIPTIONS, "placeholder_secret", "weak_secret"]
 
 
 @pytest.mark.parametrize(
@@ -162,3 +158,52 @@ def test_generated_dns_names_are_valid(name):
     assert V.dns_name(name)
     assert not V.dns_name(name.upper()) or name == name.upper()
     assert not V.dns_name(name + ".")  # an empty last label
+
+
+def test_size():
+    assert V.size("20m", unit_required=True) and V.size("20") and V.size(512)
+    assert not V.size("20", unit_required=True) and not V.size("20M") and not V.size("m") and not V.size("")
+    assert V.size("512MB", units=["B", "KB", "MB", "GB"]) and not V.size("512XB", units=["B", "KB", "MB"])
+
+
+def test_every_rule_has_a_description_and_a_refused_sample():
+    assert set(V.DESCRIPTIONS) == set(V.INVALID_SAMPLES)
+    for name, sample in V.INVALID_SAMPLES.items():
+        assert not getattr(V, name)(sample), name
+        assert V.check_value(sample, name).startswith("must be")
+
+
+@pytest.mark.parametrize(
+    "rule", ["port", {"min": 1, "max": 100}, {"min": 0}, {"test": "cidr", "elements": True}, {"test": "dns_name"}]
+)
+def test_invalid_sample_is_refused(rule):
+    assert V.check_value(V.invalid_sample(rule), rule)
+
+
+def test_rule_errors_name_the_variable_and_the_value():
+    rules = {"a_port": "port", "a_count": {"min": 1, "max": 5}, "a_bip": {"test": "cidr", "empty_ok": True}}
+    assert V.rule_errors({"a_port": 22, "a_count": 3, "a_bip": ""}, rules) == []
+    errors = V.rule_errors({"a_port": 70000, "a_count": "x", "a_bip": "10.0.0.0/33"}, rules)
+    assert errors == [
+        "a_port=70000 must be a port number from 1 to 65535",
+        "a_count='x' must be a number from 1 to 5",
+        "a_bip='10.0.0.0/33' must be an IP network with a prefix length, e.g. 10.0.0.0/8",
+    ]
+    assert V.rule_errors({"a": ["10.0.0.0/8", "x"]}, {"a": {"test": "cidr", "elements": True}}) == [
+        "a=['10.0.0.0/8', 'x'] must be a list of an IP network with a prefix length, e.g. 10.0.0.0/8 (not 'x')"
+    ]
+
+
+def test_bad_rules_are_refused():
+    with pytest.raises(ValueError):
+        V.normalise_rule({"test": "nonsense"})
+    with pytest.raises(ValueError):
+        V.normalise_rule({"maximum": 3})
+    with pytest.raises(TypeError):
+        V.normalise_rule(5)
+
+
+@given(st.integers(), st.integers(min_value=-1000, max_value=1000), st.integers(min_value=0, max_value=1000))
+def test_range_rule(value, low, width):
+    rule = {"min": low, "max": low + width}
+    assert (V.check_value(value, rule) is None) is (low <= value <= low + width)
