@@ -14,6 +14,7 @@ import re
 
 # Docker object names (containers, volumes, networks, compose projects' resources).
 _DOCKER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+_COMPOSE_PROJECT = re.compile(r"[a-z0-9][a-z0-9_-]*")
 # An image tag, which is also the rule for a release version (it becomes the tag).
 _IMAGE_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 # An image repository: optional registry host[:port], then lower-case path components.
@@ -56,6 +57,11 @@ def _full(pattern: re.Pattern, value) -> bool:
 def docker_name(value) -> bool:
     """A Docker container, volume or network name."""
     return _full(_DOCKER_NAME, value)
+
+
+def compose_project(value) -> bool:
+    """A Docker Compose project name (lower case; letters, digits, '_' and '-')."""
+    return _full(_COMPOSE_PROJECT, value)
 
 
 def image_tag(value) -> bool:
@@ -147,9 +153,9 @@ def _in(value, networks, bare: bool = True) -> bool:
     return any(net.version == n.version and net.subnet_of(n) for n in networks)
 
 
-def private_address(value) -> bool:
-    """An address (or network) inside the private ranges: never reachable from the Internet."""
-    return _in(value, PRIVATE_NETWORKS)
+def private_address(value, loopback: bool = False) -> bool:
+    """An address (or network) inside the private ranges (loopback=True: or loopback)."""
+    return _in(value, PRIVATE_NETWORKS + (LOOPBACK_NETWORKS if loopback else ()))
 
 
 def loopback_address(value) -> bool:
@@ -252,6 +258,7 @@ DESCRIPTIONS = {
     "abs_path": "an absolute path without white space",
     "cidr": "an IP network with a prefix length, e.g. 10.0.0.0/8",
     "dns_name": "a lower-case DNS name",
+    "compose_project": "a Compose project name (lower-case letters, digits, '_', '-')",
     "docker_name": "a Docker name (letters, digits, '_', '.', '-'; not starting with '_', '.' or '-')",
     "duration": "a duration such as 30s, 5m or 1h30m",
     "email": "an e-mail address",
@@ -271,6 +278,7 @@ INVALID_SAMPLES = {
     "abs_path": "relative/path",
     "cidr": "10.0.0.0/33",
     "dns_name": "Not_A-Name",
+    "compose_project": "Bad_Project",
     "docker_name": "-bad name",
     "duration": "5 minutes",
     "email": "not-an-address",

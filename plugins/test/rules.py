@@ -14,6 +14,7 @@ from ansible_collections.mvp_platform.infra.plugins.module_utils import _validat
 _TESTS = (
     "abs_path",
     "cidr",
+    "compose_project",
     "dns_name",
     "docker_name",
     "duration",

@@ -23,27 +23,27 @@ CASES = {
     "placeholder password": ({"redis_password": "CHANGE-ME-0123456789"}, r"no CHANGE-ME placeholder"),
     "public bind address": (
         {"redis_bind_address": "8.8.8.8"},
-        r"redis_bind_address=8\.8\.8\.8 \(loopback or a private",
+        r"redis_bind_address='8\.8\.8\.8' must be a loopback or private address",
     ),
-    "any address": ({"redis_bind_address": "0.0.0.0"}, r"redis_bind_address=0\.0\.0\.0"),
+    "any address": ({"redis_bind_address": "0.0.0.0"}, r"redis_bind_address='0\.0\.0\.0' must be"),
     "unknown persistence": ({"redis_persistence": "both"}, r"redis_persistence must be one of: none, rdb, aof"),
     "unknown eviction policy": (
         {"redis_maxmemory_policy": "lru"},
         r"redis_maxmemory_policy must be one of: noeviction, allkeys-lru",
     ),
-    "maxmemory in redis units": ({"redis_maxmemory": "256mb"}, r"redis_maxmemory=256mb and"),
+    "maxmemory in redis units": ({"redis_maxmemory": "256mb"}, r"redis_maxmemory='256mb' must be a Docker size"),
     "container limit below maxmemory": (
         {"redis_maxmemory": "512M", "redis_memory_limit": "256M"},
-        r"redis_memory_limit=256M .*the container limit above maxmemory",
+        r"redis_memory_limit=256M must be at least 1M|redis_memory_limit=256M above it",
     ),
-    "bad save rule": ({"redis_save": ["every 5 minutes"]}, r"redis_save=\['every 5 minutes'\]"),
+    "bad save rule": ({"redis_save": ["every 5 minutes"]}, r"redis_save=\['every 5 minutes'\] is a list of"),
     "rdb without save rules": ({"redis_save": []}, r"not empty with rdb"),
     "appendfsync": (
         {"redis_persistence": "aof", "redis_appendfsync": "sometimes"},
         r"redis_appendfsync must be one of",
     ),
     "archive without archives": ({"redis_image_source": "archive"}, r"archive needs redis_image_archives"),
-    "relative root": ({"redis_root": "opt/redis"}, r"redis_root=opt/redis \(an absolute directory"),
+    "relative root": ({"redis_root": "opt/redis"}, r"redis_root='opt/redis' must be an absolute path that is not a system directory"),
     "reserved extra setting": (
         {"redis_extra_settings": {"requirepass": "x"}},
         r"redis_extra_settings must map redis\.conf directives .*may not set what the role owns",
