@@ -43,7 +43,10 @@ CASES = {
         r"redis_appendfsync must be one of",
     ),
     "archive without archives": ({"redis_image_source": "archive"}, r"archive needs redis_image_archives"),
-    "relative root": ({"redis_root": "opt/redis"}, r"redis_root='opt/redis' must be an absolute path that is not a system directory"),
+    "relative root": (
+        {"redis_root": "opt/redis"},
+        r"redis_root='opt/redis' must be an absolute path that is not a system directory",
+    ),
     "reserved extra setting": (
         {"redis_extra_settings": {"requirepass": "x"}},
         r"redis_extra_settings must map redis\.conf directives .*may not set what the role owns",

@@ -50,7 +50,7 @@ CASES = {
     "release role with release_keep 1": (
         "role",
         {"release_version": "1.0.0", "release_keep": 1},
-        r"release_keep=1 \(>= 2: the live release and one to roll back to\)",
+        r"release_keep=1 must be a number from 2 to 100",
     ),
     "release role with an unknown backup mode": (
         "role",
@@ -83,7 +83,7 @@ def test_good_input_passes_the_checks(tmp_path):
     proc = run(tmp_path, "deploy.yml", {"app_version": "1.4.2"})
     output = proc.stdout + proc.stderr
     assert proc.returncode != 0
-    for check in ("Check that app_version is given", "Check the release request", "Check the release settings"):
+    for check in ("Check that app_version is given", "Check the formats and ranges of the settings"):
         assert re.search(rf"TASK \[[^]]*{check}[^]]*\]\s*\**\s*ok: \[{FAKE_HOST}\]", output), output[-3000:]
     # The first task that needs the host is the first to fail (a Docker connection to a missing container).
     assert HOST_CONTACTED.search(output), output[-3000:]
