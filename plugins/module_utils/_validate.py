@@ -12,6 +12,8 @@ from __future__ import annotations
 import ipaddress
 import re
 
+from ansible_collections.mvp_platform.infra.plugins.module_utils import _database_url
+
 # Docker object names (containers, volumes, networks, compose projects' resources).
 _DOCKER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 _COMPOSE_PROJECT = re.compile(r"[a-z0-9][a-z0-9_-]*")
@@ -187,6 +189,18 @@ def host_port(value) -> bool:
     return ip_address(host) or dns_name(host)
 
 
+def postgres_url(value) -> bool:
+    """A postgres:// or postgresql:// URL with a host and a database name."""
+    text = _text(value)
+    if text is None or any(c.isspace() for c in text):
+        return False
+    try:
+        _database_url.parse_database_url(text)
+    except ValueError:
+        return False
+    return True
+
+
 def abs_path(value) -> bool:
     """An absolute path without white space."""
     return _full(_ABS_PATH, value)
@@ -269,6 +283,7 @@ DESCRIPTIONS = {
     "linux_user": "a Linux user name (lower case, at most 32 characters)",
     "loopback_address": "a loopback address",
     "port": "a port number from 1 to 65535",
+    "postgres_url": "a postgresql://user:password@host:port/database URL",
     "private_address": "a private address (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7)",
     "safe_dir": "an absolute path that is not a system directory",
     "size": "a size: a whole number and a unit",
@@ -289,6 +304,7 @@ INVALID_SAMPLES = {
     "linux_user": "Bad User",
     "loopback_address": "192.0.2.1",
     "port": 70000,
+    "postgres_url": "mysql://db/x",
     "private_address": "192.0.2.1",
     "safe_dir": "/",
     "size": "12 parsecs",

@@ -27,6 +27,7 @@ _TESTS = (
     "loopback_address",
     "placeholder_secret",
     "port",
+    "postgres_url",
     "private_address",
     "safe_dir",
     "size",

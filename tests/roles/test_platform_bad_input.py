@@ -62,7 +62,7 @@ CASES = {
         "app_stack",
         {"platform_domain": "Not A Domain"},
         [],
-        r"app_stack_domain=Not A Domain",
+        r"app_stack_domain='Not A Domain' must be a lower-case DNS name",
     ),
     "missing secret": (
         "app_stack",
@@ -98,7 +98,7 @@ CASES = {
         "app_stack",
         {"platform_env": "staging", "app_stack_payment_mode": "production", "app_stack_email_redirect_to": "qa@x.io"},
         [],
-        r"app_stack_payment_mode=production must be 'test' or 'production', and 'test' outside production",
+        r"app_stack_payment_mode=production must be 'test' outside production",
     ),
     "staging without a mail redirect": (
         "app_stack",
