@@ -31,6 +31,7 @@ _IMAGE_REF = re.compile(
 _DNS_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 _TLD = re.compile(r"[a-z][a-z0-9-]{0,61}[a-z0-9]|[a-z]{2,63}")
 _ABS_PATH = re.compile(r"/\S*")
+_URL_PATH = re.compile(r"/[A-Za-z0-9/._~-]*")
 _EMAIL = re.compile(r"[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\".]+")
 _LINUX_USER = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
 _SQL_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
@@ -201,6 +202,11 @@ def postgres_url(value) -> bool:
     return True
 
 
+def url_path(value) -> bool:
+    """A URL path starting with / made of unreserved characters (safe to write into nginx config)."""
+    return _full(_URL_PATH, value)
+
+
 def abs_path(value) -> bool:
     """An absolute path without white space."""
     return _full(_ABS_PATH, value)
@@ -287,6 +293,7 @@ DESCRIPTIONS = {
     "private_address": "a private address (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7)",
     "safe_dir": "an absolute path that is not a system directory",
     "size": "a size: a whole number and a unit",
+    "url_path": "a URL path starting with / (letters, digits, '/', '.', '_', '~', '-')",
     "sql_identifier": "a PostgreSQL name (letters, digits, '_'; not starting with a digit)",
 }
 INVALID_SAMPLES = {
@@ -309,6 +316,7 @@ INVALID_SAMPLES = {
     "safe_dir": "/",
     "size": "12 parsecs",
     "sql_identifier": "1-bad",
+    "url_path": "/api; return 200",
 }
 
 

@@ -32,6 +32,7 @@ _TESTS = (
     "safe_dir",
     "size",
     "sql_identifier",
+    "url_path",
     "weak_secret",
 )
 

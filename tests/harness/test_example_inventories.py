@@ -67,3 +67,14 @@ def test_managed_db_example_uses_the_external_database(tmp_path):
     assert host_value(inv, "app-1", "app_stack_database") == "external"
     # The db group only names the host of the database jobs (logical dumps): no data project.
     assert host_value(inv, "app-1", "groups['db']") == ["app-1"]
+
+
+def test_multi_host_pool_as_the_proxy_reaches_it(tmp_path):
+    # The pool_members filter over Ansible's real (lazily templated) hostvars: the app hosts'
+    # app_stack_bind_address is "{{ platform_private_address }}" in group_vars/app.yml.
+    inv = overlay(tmp_path, "multi-host")
+    members = host_value(inv, "edge-1", "groups['app'] | mvp_platform.infra.pool_members(hostvars, inventory_hostname)")
+    assert members == [
+        {"name": "app-1", "address": "10.0.0.11", "host": "app-1"},
+        {"name": "app-2", "address": "10.0.0.12", "host": "app-2"},
+    ]

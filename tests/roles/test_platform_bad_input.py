@@ -50,7 +50,7 @@ CASES = {
         "nginx",
         {"nginx_domain": "shop_example!.com"},
         [],
-        r"nginx_domain / nginx_server_aliases must be valid.*shop_example!\.com",
+        r"nginx_domain='shop_example!\.com' must be a lower-case DNS name",
     ),
     "invalid alias": (
         "nginx",
