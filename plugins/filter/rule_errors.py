@@ -8,8 +8,15 @@ from __future__ import annotations
 from ansible_collections.mvp_platform.infra.plugins.module_utils._validate import rule_errors
 
 
+def _rule_errors(rules, values):
+    """rules | rule_errors(values): values by name, or in the order of rules (query('vars', *rules))."""
+    if not isinstance(values, dict):
+        values = dict(zip(rules, values))
+    return rule_errors(values, rules)
+
+
 class FilterModule:
     """Check settings against a role's table of formats and ranges."""
 
     def filters(self):
-        return {"rule_errors": rule_errors}
+        return {"rule_errors": _rule_errors}

@@ -7,6 +7,6 @@ that name, as they do when Ansible loads them.
 import sys
 from pathlib import Path
 
-COLLECTIONS = Path(__file__).resolve().parents[2] / ".ansible" / "collections"
+COLLECTIONS = Path(__file__).resolve().parents[1] / ".ansible" / "collections"
 if str(COLLECTIONS) not in sys.path:
     sys.path.insert(0, str(COLLECTIONS))
