@@ -12,9 +12,14 @@ COLLECTION_LINK := .ansible/collections/ansible_collections/mvp_platform/infra
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-# Scenarios CI runs (the full-stack `default`); `test-all` runs every scenario in molecule/.
+# Scenarios CI runs (the full-stack `default`); `test-all` runs every scenario in molecule/ on
+# Debian 13 and the distribution-portable ones again on Debian 12. MOLECULE_DISTRO picks the
+# test-host image of every scenario (molecule/_base/create.yml).
 MOLECULE_SCENARIOS ?= default
+MOLECULE_DISTRO ?= debian13
+export MOLECULE_DISTRO
 ALL_SCENARIOS := $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
+DISTRO_SCENARIOS := host_baseline platform_development
 
 .PHONY: help setup docker images fixtures promtool demo demo-destroy test test-all lint sanity unit build-check \
         molecule molecule-all bench audit changelog lock clean
@@ -39,7 +44,7 @@ docker: ## Make sure a Docker daemon answers (installs and starts one when it ca
 	@scripts/ensure-docker.sh
 
 images: docker ## Build the systemd test-host images (reused when present)
-	@scripts/build-test-images.sh
+	@scripts/build-test-images.sh $(sort debian13 debian12 $(MOLECULE_DISTRO))
 
 fixtures: images ## Build the app fixture images (no registry here) and their archive
 	@scripts/build-fixture-images.sh >/dev/null
@@ -52,8 +57,9 @@ demo-destroy: ## Remove the local demo host and its data
 
 test: lint sanity unit build-check molecule ## Everything CI runs: linters, sanity, unit, build, the full-stack scenario
 
-test-all: ## `test` with every molecule scenario
+test-all: ## `test` with every molecule scenario, then the portable ones on Debian 12
 	@$(MAKE) test MOLECULE_SCENARIOS="$(ALL_SCENARIOS)"
+	@$(MAKE) molecule MOLECULE_SCENARIOS="$(DISTRO_SCENARIOS)" MOLECULE_DISTRO=debian12
 
 lint: setup ## ansible-lint (production profile), yamllint, ruff, vault check
 	yamllint --strict .
@@ -77,7 +83,7 @@ build-check: setup ## Build the collection tarball, install it into an empty pat
 	@scripts/check-build.sh
 
 molecule: setup fixtures ## Run the molecule scenarios in MOLECULE_SCENARIOS
-	@for s in $(MOLECULE_SCENARIOS); do echo "==> molecule test -s $$s"; molecule test -s $$s || exit 1; done
+	@for s in $(MOLECULE_SCENARIOS); do echo "==> molecule test -s $$s ($(MOLECULE_DISTRO))"; molecule test -s $$s || exit 1; done
 
 molecule-all: setup fixtures ## Run every molecule scenario
 	@$(MAKE) molecule MOLECULE_SCENARIOS="$(ALL_SCENARIOS)"

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Build the systemd test-host images from Debian packages (debootstrap + docker import):
-#   local/debian13-systemd:latest (trixie) and local/debian12-systemd:latest (bookworm).
+#   local/debian13-systemd:latest (trixie) and local/debian12-systemd:latest (bookworm); on a
+#   machine that reaches Ubuntu's archive (GitHub's runners) also local/ubuntu2204-systemd (jammy)
+#   and local/ubuntu2404-systemd (noble).
 # An image that already exists is reused (FORCE=1 rebuilds). The .deb downloads are cached
 # in ${MVP_CACHE_DIR:-/var/cache/mvp-platform}/debootstrap/<suite> between runs.
-# Usage: build-test-images.sh [debian13|debian12 ...]   (default: both)
+# Usage: build-test-images.sh [debian13|debian12|ubuntu2204|ubuntu2404 ...]   (default: the Debian ones)
 set -euo pipefail
 
 log() { printf '==> %s\n' "$*" >&2; }
@@ -19,7 +21,29 @@ suite_of() {
   case "$1" in
     debian13) echo trixie ;;
     debian12) echo bookworm ;;
-    *) die "unknown test image '$1' (known: debian13 debian12)" ;;
+    ubuntu2204) echo jammy ;;
+    ubuntu2404) echo noble ;;
+    *) die "unknown test image '$1' (known: debian13 debian12 ubuntu2204 ubuntu2404)" ;;
+  esac
+}
+
+# The archive and the apt sources of a suite.
+mirror_of() {
+  case "$1" in
+    ubuntu*) echo "${UBUNTU_MIRROR:-http://archive.ubuntu.com/ubuntu}" ;;
+    *) echo "${MIRROR}" ;;
+  esac
+}
+
+sources_of() {
+  local name=$1 suite=$2 mirror=$3
+  case "$name" in
+    ubuntu*)
+      printf 'deb %s %s main universe\ndeb %s %s-updates main universe\ndeb http://security.ubuntu.com/ubuntu %s-security main universe\n' \
+        "$mirror" "$suite" "$mirror" "$suite" "$suite" ;;
+    *)
+      printf 'deb %s %s main\ndeb %s %s-updates main\ndeb http://deb.debian.org/debian-security %s-security main\n' \
+        "$mirror" "$suite" "$mirror" "$suite" "$suite" ;;
   esac
 }
 
@@ -33,8 +57,9 @@ ensure_debootstrap() {
 }
 
 build() {
-  local name=$1 suite image rootfs
+  local name=$1 suite image rootfs mirror
   suite=$(suite_of "$name")
+  mirror=$(mirror_of "$name")
   image="local/${name}-systemd:latest"
   if [ "${FORCE:-0}" != 1 ] && docker image inspect "$image" >/dev/null 2>&1; then
     log "Reusing ${image} (FORCE=1 rebuilds it)."
@@ -45,20 +70,16 @@ build() {
   rootfs=$(mktemp -d "/var/tmp/mvp-${name}-rootfs.XXXXXX")
   # shellcheck disable=SC2064
   trap "rm -rf '${rootfs}'" RETURN
-  log "Bootstrapping Debian ${suite} into ${rootfs} (cache: ${CACHE}/${suite})."
+  log "Bootstrapping ${suite} into ${rootfs} (cache: ${CACHE}/${suite})."
   debootstrap --variant=minbase --include="${INCLUDE}" --cache-dir="${CACHE}/${suite}" \
-    "${suite}" "${rootfs}" "${MIRROR}" >"${rootfs}.log" 2>&1 \
+    "${suite}" "${rootfs}" "${mirror}" >"${rootfs}.log" 2>&1 \
     || { tail -n 30 "${rootfs}.log" >&2; die "debootstrap of ${suite} failed (log above)."; }
   rm -f "${rootfs}.log"
   # mktemp made the directory 0700; it becomes the image's / and must be 0755.
   chmod 0755 "${rootfs}"
 
   # Updates and security suites, as a real server has them.
-  cat >"${rootfs}/etc/apt/sources.list" <<SOURCES
-deb ${MIRROR} ${suite} main
-deb ${MIRROR} ${suite}-updates main
-deb http://deb.debian.org/debian-security ${suite}-security main
-SOURCES
+  sources_of "$name" "$suite" "$mirror" >"${rootfs}/etc/apt/sources.list"
   # Each container gets its own machine-id at first boot; no stale apt lists in the image.
   : >"${rootfs}/etc/machine-id"
   rm -rf "${rootfs}"/var/lib/apt/lists/* "${rootfs}"/var/cache/apt/archives/*.deb

@@ -1,4 +1,4 @@
-"""The same roles on Debian 12: the platform answers through nginx (self-signed TLS, HTTP/2 as a
+"""The platform in development shape (Debian 12 in CI): it answers through nginx (self-signed TLS, HTTP/2 as a
 listen parameter on nginx 1.22) and on the development ports, and a converged host changes nothing.
 """
 
@@ -6,7 +6,7 @@ import json
 
 testinfra_hosts = ["all"]
 
-DOMAIN = "mvp-d12.test"
+DOMAIN = "mvp-dev.test"
 
 
 def sh(host, cmd):
