@@ -47,3 +47,15 @@ def test_every_option_is_prefixed_and_described(role):
     assert not wrong, f"{role}: options without the role prefix: {wrong}"
     missing = [n for n, o in options.items() if not o.get("description")]
     assert not missing, f"{role}: options without a description: {missing}"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_area_has_the_role_tag_and_its_own(role):
+    """`--tags <role>` runs the role, `--tags <role>_<area>` one area (dev-sec style), in every role."""
+    tasks = yaml.safe_load((ROOT / "roles" / role / "tasks" / "main.yml").read_text())
+    for task in tasks:
+        if "ansible.builtin.import_tasks" not in task:
+            continue
+        tags = task.get("tags", [])
+        assert role in tags, f"{role}: {task['name']!r} lacks the tag {role}"
+        assert any(t.startswith(f"{role}_") for t in tags), f"{role}: {task['name']!r} lacks a {role}_<area> tag"
