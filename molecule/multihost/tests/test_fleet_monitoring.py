@@ -1,0 +1,161 @@
+"""Fleet monitoring (issue 14, item 1): the monitoring host (db) scrapes every host of the inventory.
+
+Every node_exporter target is up with its host, group and environment labels; an exporter on a
+non-monitoring host listens on its private address only, asks for basic auth, and its port is
+dropped for every host but the monitoring host; stopping app1's exporter raises TargetDown at the
+webhook receiver (and resolves it); a host removed from the inventory leaves the scrape on the
+next run (and comes back).
+"""
+
+import json
+import os
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+import testinfra
+import yaml
+
+ADDR = {"proxy": "10.77.0.10", "app1": "10.77.0.11", "app2": "10.77.0.12", "db": "10.77.0.13"}
+GROUPS = {"proxy": "proxy", "app1": "app", "app2": "app", "db": "db,monitoring"}
+SCENARIO = Path(__file__).resolve().parents[1]
+PASSWORD = yaml.safe_load((SCENARIO / "inventory/group_vars/all/monitoring.yml").read_text())[
+    "monitoring_exporter_password"
+]
+WEBHOOK_LOG = "/var/log/mvp-mon-test/webhook.jsonl"
+
+
+def node(name: str):
+    return testinfra.get_host(f"docker://mvp-mh-{name}")
+
+
+def sh(name: str, cmd: str, ok: bool = True):
+    result = node(name).run(cmd)
+    if ok:
+        assert result.rc == 0, f"{name}: {cmd}\nrc={result.rc}\n{result.stdout}\n{result.stderr}"
+    return result
+
+
+def query(expr: str) -> list:
+    url = f"http://127.0.0.1:9090/api/v1/query?query={quote(expr)}"
+    return json.loads(sh("db", f"curl -fsS '{url}'").stdout)["data"]["result"]
+
+
+def node_targets() -> dict:
+    targets = json.loads(sh("db", "curl -fsS http://127.0.0.1:9090/api/v1/targets").stdout)["data"]["activeTargets"]
+    return {t["labels"]["host"]: t for t in targets if t["labels"]["job"] == "node"}
+
+
+def wait_for(predicate, timeout: float, step: float = 2.0):
+    deadline = time.time() + timeout
+    while True:
+        value = predicate()
+        if value or time.time() > deadline:
+            return value
+        time.sleep(step)
+
+
+def webhook_alerts() -> list:
+    lines = sh("db", f"cat {WEBHOOK_LOG} 2>/dev/null || true").stdout.splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+def test_every_host_is_scraped_with_its_labels():
+    wait_for(lambda: len(t := node_targets()) == 4 and all(x["health"] == "up" for x in t.values()), 120)
+    targets = node_targets()
+    assert sorted(targets) == sorted(f"mvp-mh-{n}" for n in ADDR), targets.keys()
+    for name, addr in ADDR.items():
+        t = targets[f"mvp-mh-{name}"]
+        assert t["health"] == "up", t
+        assert t["labels"]["group"] == GROUPS[name], t["labels"]
+        assert t["labels"]["environment"] == "production", t["labels"]
+        expected = "127.0.0.1:9100" if name == "db" else f"{addr}:9100"
+        assert t["labels"]["instance"] == expected, t["labels"]
+    everything = json.loads(sh("db", "curl -fsS http://127.0.0.1:9090/api/v1/targets").stdout)["data"]["activeTargets"]
+    print(f"\nSCRAPE TARGETS multihost: {len(everything)} (node: {len(targets)})")
+
+
+def test_container_metrics_come_from_every_docker_host():
+    series = query("mvp_container_metrics_up")
+    hosts = {s["metric"]["host"]: s["value"][1] for s in series}
+    assert hosts == {"mvp-mh-app1": "1", "mvp-mh-app2": "1", "mvp-mh-db": "1"}, hosts
+    running = {s["metric"]["host"] for s in query("mvp_container_running == 1")}
+    assert {"mvp-mh-app1", "mvp-mh-app2", "mvp-mh-db"} <= running, running
+
+
+def test_remote_exporters_listen_on_the_private_address_only():
+    for name in ("proxy", "app1", "app2"):
+        listening = sh(name, "ss -Htln 'sport = :9100'").stdout.split()
+        assert f"{ADDR[name]}:9100" in listening, listening
+        assert not any(x.startswith(("0.0.0.0:", "*:", "[::]:")) for x in listening), listening
+    assert "127.0.0.1:9100" in sh("db", "ss -Htln 'sport = :9100'").stdout
+
+
+def test_remote_exporters_require_basic_auth():
+    url = f"http://{ADDR['app1']}:9100/metrics"
+    anonymous = sh("db", f"curl -s -o /dev/null -w '%{{http_code}}' {url}").stdout
+    wrong = sh("db", f"curl -s -o /dev/null -w '%{{http_code}}' -u prometheus:wrong-password {url}").stdout
+    right = sh("db", f"curl -s -o /dev/null -w '%{{http_code}}' -u prometheus:{PASSWORD} {url}").stdout
+    assert (anonymous, wrong, right) == ("401", "401", "200")
+
+
+def tcp_probe(source: str, target: str, port: int) -> int:
+    """rc of a TCP connect: 0 answered, 1 refused, 124 no answer (dropped)."""
+    return sh(source, f"timeout 4 bash -c '</dev/tcp/{target}/{port}'", ok=False).rc
+
+
+def test_exporter_ports_are_dropped_for_every_host_but_the_monitoring_host():
+    for target in ("proxy", "app1", "app2"):
+        assert tcp_probe("db", ADDR[target], 9100) == 0, target
+        for source in ADDR:
+            if source not in ("db", target):
+                assert tcp_probe(source, ADDR[target], 9100) == 124, (source, target)
+
+
+def app1_target_down(since: int, status: str):
+    """The first notification after `since` with app1's TargetDown in this status: (entry, alert)."""
+    for entry in webhook_alerts()[since:]:
+        for alert in entry["body"].get("alerts", []):
+            labels = alert["labels"]
+            if (labels["alertname"], labels.get("host"), alert["status"]) == ("TargetDown", "mvp-mh-app1", status):
+                return entry, alert
+    return None
+
+
+def test_a_stopped_exporter_raises_its_alert_at_the_receiver():
+    seen = len(webhook_alerts())
+    sh("app1", "systemctl stop prometheus-node-exporter")
+    stopped = time.time()
+    try:
+        got = wait_for(lambda: app1_target_down(seen, "firing"), 180)
+    finally:
+        sh("app1", "systemctl start prometheus-node-exporter")
+    restarted = time.time()
+    assert got, webhook_alerts()[seen:]
+    entry, alert = got
+    assert alert["labels"]["group"] == "app" and alert["labels"]["environment"] == "production", alert
+    assert alert["labels"]["instance"] == f"{ADDR['app1']}:9100", alert
+    print(f"\nALERT DELAY exporter stop -> receiver: {entry['received'] - stopped:.1f} s (for 20s, scrape/eval 5s)")
+    done = wait_for(lambda: app1_target_down(seen, "resolved"), 180)
+    assert done, webhook_alerts()[seen:]
+    print(f"RESOLVED after restart: {done[0]['received'] - restarted:.1f} s")
+
+
+def test_a_host_removed_from_the_inventory_leaves_the_scrape(run_playbook, tmp_path):
+    inventory = Path(os.environ["MOLECULE_INVENTORY_FILE"])
+    data = yaml.safe_load(inventory.read_text())
+    # Molecule writes each group at the top level and every host under `all`: drop app2 everywhere.
+    for group in data.values():
+        group.get("hosts", {}).pop("mvp-mh-app2", None)
+    for linked in ("group_vars", "host_vars"):
+        (tmp_path / linked).symlink_to(inventory.parent / linked)
+    (tmp_path / "hosts.yml").write_text(yaml.safe_dump(data))
+    limit = ("--tags", "monitoring", "--limit", "mvp-mh-db")
+    proc = run_playbook("site.yml", *limit, inventory=str(tmp_path / "hosts.yml"))
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
+    left = wait_for(lambda: sorted(node_targets()) == ["mvp-mh-app1", "mvp-mh-db", "mvp-mh-proxy"], 30)
+    assert left, sorted(node_targets())
+    # Back in the inventory, back in the scrape.
+    proc = run_playbook("site.yml", *limit)
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
+    assert wait_for(lambda: "mvp-mh-app2" in node_targets(), 30), sorted(node_targets())
