@@ -23,6 +23,8 @@ PASSWORD = yaml.safe_load((SCENARIO / "inventory/group_vars/all/monitoring.yml")
     "monitoring_exporter_password"
 ]
 WEBHOOK_LOG = "/var/log/mvp-mon-test/webhook.jsonl"
+TELEGRAM_LOG = "/var/log/mvp-mon-test/telegram.jsonl"
+MONITORING = yaml.safe_load((SCENARIO / "inventory/group_vars/monitoring/main.yml").read_text())
 
 
 def node(name: str):
@@ -55,9 +57,13 @@ def wait_for(predicate, timeout: float, step: float = 2.0):
         time.sleep(step)
 
 
-def webhook_alerts() -> list:
-    lines = sh("db", f"cat {WEBHOOK_LOG} 2>/dev/null || true").stdout.splitlines()
+def received(log: str) -> list:
+    lines = sh("db", f"cat {log} 2>/dev/null || true").stdout.splitlines()
     return [json.loads(line) for line in lines if line.strip()]
+
+
+def webhook_alerts() -> list:
+    return received(WEBHOOK_LOG)
 
 
 def test_every_host_is_scraped_with_its_labels():
@@ -122,8 +128,8 @@ def app1_target_down(since: int, status: str):
     return None
 
 
-def test_a_stopped_exporter_raises_its_alert_at_the_receiver():
-    seen = len(webhook_alerts())
+def test_a_stopped_exporter_raises_its_alert_at_the_receivers():
+    seen, seen_telegram = len(webhook_alerts()), len(received(TELEGRAM_LOG))
     sh("app1", "systemctl stop prometheus-node-exporter")
     stopped = time.time()
     try:
@@ -139,6 +145,22 @@ def test_a_stopped_exporter_raises_its_alert_at_the_receiver():
     done = wait_for(lambda: app1_target_down(seen, "resolved"), 180)
     assert done, webhook_alerts()[seen:]
     print(f"RESOLVED after restart: {done[0]['received'] - restarted:.1f} s")
+    # Telegram: the same firing and resolved notifications, to the chat, with the bot's token.
+    telegram = MONITORING["monitoring_alertmanager_receivers"][1]
+    token = MONITORING["monitoring_telegram_bot_token"]
+
+    def telegram_messages():
+        got = [m for m in received(TELEGRAM_LOG)[seen_telegram:] if "mvp-mh-app1" in m["body"].get("text", "")]
+        firing = [m for m in got if "TargetDown" in m["body"]["text"] and "Firing" in m["body"]["text"]]
+        resolved = [m for m in got if "TargetDown" in m["body"]["text"] and "Resolved" in m["body"]["text"]]
+        return (firing, resolved) if firing and resolved else None
+
+    messages = wait_for(telegram_messages, 60)
+    assert messages, received(TELEGRAM_LOG)[seen_telegram:]
+    for message in messages[0] + messages[1]:
+        assert message["path"] == f"/bot{token}/sendMessage", message
+        assert str(message["body"]["chat_id"]) == str(telegram["chat_id"]), message
+    print(f"TELEGRAM: {len(messages[0])} firing, {len(messages[1])} resolved; text: {messages[0][0]['body']['text'][:200]!r}")
 
 
 def test_a_host_removed_from_the_inventory_leaves_the_scrape(run_playbook, tmp_path):
