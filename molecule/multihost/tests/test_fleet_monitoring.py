@@ -160,7 +160,8 @@ def test_a_stopped_exporter_raises_its_alert_at_the_receivers():
     for message in messages[0] + messages[1]:
         assert message["path"] == f"/bot{token}/sendMessage", message
         assert str(message["body"]["chat_id"]) == str(telegram["chat_id"]), message
-    print(f"TELEGRAM: {len(messages[0])} firing, {len(messages[1])} resolved; text: {messages[0][0]['body']['text'][:200]!r}")
+    text = messages[0][0]["body"]["text"][:200]
+    print(f"TELEGRAM: {len(messages[0])} firing, {len(messages[1])} resolved; text: {text!r}")
 
 
 def test_a_host_removed_from_the_inventory_leaves_the_scrape(run_playbook, tmp_path):
