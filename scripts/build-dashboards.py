@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Writes roles/monitoring/files/grafana/*.json (the Grafana dashboards): edit the panels here, run
 `python3 scripts/build-dashboards.py`, commit both. One place for the queries multihost tests."""
 
