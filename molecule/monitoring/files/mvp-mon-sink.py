@@ -4,6 +4,8 @@
     mvp-mon-sink.py webhook PORT LOG    POSTs -> one JSON line each: {"received": t, "body": {...}}
     mvp-mon-sink.py smtp PORT LOG       a minimal SMTP server -> one JSON line per message
     mvp-mon-sink.py tcp PORT LOG        a line-based TCP sink (rsyslog forwarding) -> raw lines
+    mvp-mon-sink.py telegram PORT LOG   a Telegram Bot API stand-in: POST /bot<token>/sendMessage ->
+                                        one JSON line {"received", "path", "body"}, answered as the API does
 
 Loopback only. Standard library only (aiosmtpd is not in it).
 """
@@ -14,6 +16,7 @@ import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs
 
 LOCK = threading.Lock()
 
@@ -35,6 +38,30 @@ def webhook(port: int, log: str) -> None:
             self.send_response(200)
             self.send_header("Content-Length", "0")
             self.end_headers()
+
+        def log_message(self, fmt: str, *args) -> None:
+            pass
+
+    ThreadingHTTPServer(("127.0.0.1", port), Handler).serve_forever()
+
+
+def telegram(port: int, log: str) -> None:
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode(errors="replace")
+            if "json" in (self.headers.get("Content-Type") or ""):
+                params = json.loads(raw or "{}")
+            else:
+                params = {k: v[0] for k, v in parse_qs(raw).items()}
+            append(log, json.dumps({"received": time.time(), "path": self.path, "body": params}))
+            chat = {"id": int(params.get("chat_id", 0)), "type": "supergroup"}
+            reply = {"ok": True, "result": {"message_id": 1, "date": int(time.time()), "chat": chat, "text": "ok"}}
+            body = json.dumps(reply).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
 
         def log_message(self, fmt: str, *args) -> None:
             pass
@@ -101,4 +128,4 @@ def tcp(port: int, log: str) -> None:
 
 if __name__ == "__main__":
     kind, port, logfile = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-    {"webhook": webhook, "smtp": smtp, "tcp": tcp}[kind](port, logfile)
+    {"webhook": webhook, "smtp": smtp, "tcp": tcp, "telegram": telegram}[kind](port, logfile)

@@ -215,6 +215,22 @@ def test_nginx_json_access_log_is_shipped(host):
     assert shipped, "the access log line did not reach the syslog sink"
 
 
+def test_backend_json_logs_are_shipped_through_dockers_rotation(host):
+    """The backend's JSON log line, as Docker's json-file driver wrote it, reaches the syslog sink."""
+    marker = f"mvp-mon-backend-{time.time_ns()}"
+    host.run("curl -sk -o /dev/null 'https://127.0.0.1/api/health?%s'", marker)
+
+    def shipped_line():
+        lines = [x for x in host.file(f"{TEST_DIR}/syslog.log").content_string.splitlines() if marker in x]
+        return [x for x in lines if " docker " in x or "docker[" in x or "docker:" in x]
+
+    lines = wait_for(shipped_line, timeout=60)
+    assert lines, "the backend's log line did not reach the syslog sink with the docker tag"
+    # The payload is Docker's JSON envelope around the backend's own JSON line.
+    envelope = json.loads(lines[-1][lines[-1].index("{") :])
+    assert json.loads(envelope["log"])["level"], envelope
+
+
 def test_backend_down_alert_reaches_webhook_and_resolves(host):
     backend = backend_container(host)
     started = host_time(host)
