@@ -8,6 +8,7 @@ the enrolled secret (RFC 6238, standard library) and typed by sshpass at the cod
 import base64
 import hashlib
 import hmac
+import os
 import re
 import struct
 import time
@@ -189,3 +190,89 @@ def test_firewall_ruleset_limits_ssh_to_the_allowlist(host):
     with host.sudo():
         rules = host.run("nft list table inet mvp_hardening").stdout
     assert re.search(r"ip saddr 10\.81\.0\.0/24 tcp dport (\{ )?22( \})? accept", rules), rules
+
+
+# --- guard: the address Ansible connects from ----------------------------------------------------
+
+
+def test_allowlist_guard_sees_the_address_of_a_real_ssh_connection(run_playbook, tmp_path):
+    """Over SSH (the controller is 10.81.0.1 on the allowed test network), an allowlist without
+    that address is refused in the preflight; the host stays as it is."""
+    key = os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "mvp-sec-key")
+    inventory = tmp_path / "ssh-inventory.yml"
+    inventory.write_text(
+        "all:\n  hosts:\n    mvp-sec-host:\n"
+        f"      ansible_host: {HOST_ALLOWED_IP}\n      ansible_user: deploy\n      ansible_connection: ssh\n"
+        f"      ansible_ssh_private_key_file: {key}\n"
+        "      ansible_ssh_common_args: -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null\n"
+        "      ansible_become: true\n"
+    )
+    play = tmp_path / "play.yml"
+    play.write_text(
+        "- hosts: all\n  gather_facts: true\n  roles:\n    - role: mvp_platform.infra.hardening\n"
+        "      vars:\n        hardening_ssh_allow_cidrs: [10.82.0.0/24]\n"
+    )
+    proc = run_playbook(str(play), "--check", inventory=str(inventory))
+    output = re.sub(r"\s+", " ", proc.stdout + proc.stderr)
+    assert proc.returncode != 0, output[-3000:]
+    assert "hardening_ssh_allow_cidrs (10.82.0.0/24) leaves out 10.81.0.1" in output, output[-3000:]
+    assert re.search(r"mvp-sec-host\s*:\s*ok=\d+\s+changed=0\s+unreachable=0\s+failed=1", output), output[-3000:]
+    assert "Probe the files, units and packages" not in proc.stdout
+
+
+# --- audit rules (validated, never loaded) --------------------------------------------------------
+
+
+def test_audit_rules_pass_the_checker_with_this_hosts_syscall_table(host):
+    with host.sudo():
+        result = host.run(
+            "ausyscall --dump > /tmp/mvp-syscalls && python3 /usr/local/lib/mvp-hardening/audit_rules_check.py"
+            " /etc/audit/rules.d/60-mvp-hardening.rules /tmp/mvp-syscalls"
+        )
+    assert result.rc == 0, result.stderr
+
+
+def test_audit_rules_checker_refuses_a_broken_rule(host):
+    with host.sudo():
+        host.run("printf '%s\\n' '-a always,exit -F arch=b64 -S exceve -k x' > /tmp/mvp-bad.rules")
+        result = host.run(
+            "python3 /usr/local/lib/mvp-hardening/audit_rules_check.py /tmp/mvp-bad.rules /tmp/mvp-syscalls"
+        )
+    assert result.rc == 1 and "unknown syscall 'exceve'" in result.stderr
+
+
+# --- access audit ---------------------------------------------------------------------------------
+
+
+def test_access_audit_is_clean_on_the_converged_host(run_playbook):
+    proc = run_playbook("access_audit.yml", "--limit", "security")
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+    for name in ("mvpmfa", "mvpenrol", "mvptest", "deploy"):
+        assert f"'{name} | SHA256:" in proc.stdout, proc.stdout[-3000:]
+    assert "findings: 0" in proc.stdout
+
+
+def test_access_audit_reports_undeclared_access_and_fails(host, run_playbook):
+    extra_key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKV2nwcFhC6kboHxlM33mYmxRDjFo7i910hZtWIY2wi5 stray"
+    with host.sudo():
+        host.run("mkdir -p /var/lib/prometheus/node-exporter")
+        host.run("useradd -m -s /bin/bash mvpstray && mkdir -p /home/mvpstray/.ssh")
+        host.run(f"echo '{extra_key}' > /home/mvpstray/.ssh/authorized_keys")
+        host.run("cp /home/mvptest/.ssh/authorized_keys /tmp/mvp-keys")
+        host.run(f"echo '{extra_key}' >> /home/mvptest/.ssh/authorized_keys")
+    try:
+        proc = run_playbook("access_audit.yml", "--limit", "security")
+        output = re.sub(r"\s+", " ", proc.stdout + proc.stderr)
+        assert proc.returncode != 0, output[-3000:]
+        assert "mvpstray: login-capable account not in the inventory" in output
+        assert (
+            "mvptest: authorised key(s) not in the inventory: SHA256:vTdCSpCR9Kj+24b0W512GzR+pFRFN8X6wnS7zBTpGxk"
+            in output
+        )
+        with host.sudo():
+            metric = host.file("/var/lib/prometheus/node-exporter/mvp_access_audit.prom").content_string
+        assert re.search(r"^mvp_access_audit_findings 2$", metric, re.M), metric
+    finally:
+        with host.sudo():
+            host.run("userdel -r mvpstray; cp /tmp/mvp-keys /home/mvptest/.ssh/authorized_keys")
+            host.run("rm -rf /var/lib/prometheus")
