@@ -8,10 +8,12 @@ the enrolled secret (RFC 6238, standard library) and typed by sshpass at the cod
 import base64
 import hashlib
 import hmac
+import json
 import os
 import re
 import struct
 import time
+from pathlib import Path
 
 import pytest
 import testinfra
@@ -276,3 +278,58 @@ def test_access_audit_reports_undeclared_access_and_fails(host, run_playbook):
         with host.sudo():
             host.run("userdel -r mvpstray; cp /tmp/mvp-keys /home/mvptest/.ssh/authorized_keys")
             host.run("rm -rf /var/lib/prometheus")
+
+
+# --- configuration audit (Lynis, ssh-audit) ---------------------------------------------------
+
+
+def test_weekly_audit_timer_is_scheduled(host):
+    timer = host.run("systemctl show mvp-config-audit.timer -p ActiveState -p UnitFileState").stdout
+    assert "ActiveState=active" in timer and "UnitFileState=enabled" in timer
+    assert "OnCalendar=Sun *-*-* 04:30:00" in host.file("/etc/systemd/system/mvp-config-audit.timer").content_string
+
+
+@pytest.fixture(scope="module")
+def audit_result(host, run_playbook):
+    """audit.yml on the converged host with the production settings (result kept for benchmarks)."""
+    proc = run_playbook("audit.yml", "--limit", "security", timeout=2400)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+    with host.sudo():
+        result = json.loads(host.file("/var/lib/mvp-audit/result.json").content_string)
+    out = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "security-audit-result.json"
+    out.write_text(json.dumps(result, indent=2))
+    return proc, result
+
+
+def test_audit_prints_a_summary_and_keeps_the_reports(host, audit_result):
+    proc, result = audit_result
+    assert "Configuration audit of mvp-sec-host" in proc.stdout
+    assert "Lynis hardening index:" in proc.stdout
+    with host.sudo():
+        for report in ("lynis-report.dat", "summary.txt", "result.json"):
+            assert host.file(f"/var/lib/mvp-audit/{report}").exists
+    assert isinstance(result["lynis_hardening_index"], int), result
+
+
+def test_ssh_audit_finds_nothing_to_fail_or_warn(audit_result):
+    _, result = audit_result
+    assert (result["ssh_fail"], result["ssh_warn"]) == (0, 0), result["ssh_details"]
+
+
+def test_a_result_worse_than_the_baseline_fails_and_raises_the_metric(host, run_playbook, audit_result):
+    _, result = audit_result
+    better = {**result, "lynis_hardening_index": result["lynis_hardening_index"] + 5}
+    with host.sudo():
+        host.run("mkdir -p /var/lib/prometheus/node-exporter")
+        host.run(f"echo '{json.dumps(better)}' > /var/lib/mvp-audit/baseline.json")
+    try:
+        proc = run_playbook("audit.yml", "--limit", "security", timeout=2400)
+        output = re.sub(r"\s+", " ", proc.stdout + proc.stderr)
+        assert proc.returncode != 0, output[-3000:]
+        assert f"< baseline {better['lynis_hardening_index']}" in output, output[-3000:]
+        with host.sudo():
+            metric = host.file("/var/lib/prometheus/node-exporter/mvp_config_audit.prom").content_string
+        assert re.search(r"^mvp_config_audit_regressions 1$", metric, re.M), metric
+    finally:
+        with host.sudo():
+            host.run("rm -f /var/lib/mvp-audit/baseline.json; rm -rf /var/lib/prometheus")
