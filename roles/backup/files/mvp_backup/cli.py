@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -15,15 +16,15 @@ from pathlib import Path
 import _retention
 
 from . import __doc__ as PACKAGE_DOC
-from . import store
+from . import store, wal
 from .common import PROG, JobError, log, read_json
 from .config import DEFAULT_CONFIG, Config, check_config, load_config
 from .dump import logical_dump
 from .files import files_backup
 from .lock import Lock
-from .metrics import record_result
+from .metrics import record_result, record_wal
 from .offsite import offsite_check, offsite_copy
-from .postgres import db_backup
+from .postgres import Db, db_backup, password_env
 from .redis import redis_backup
 from .restore import catalogue, prepare_files_restore, prepare_restore, resolve, swap_volume, verify
 from .sums import check_sums
@@ -44,6 +45,15 @@ def listing(cfg: Config, source: str, from_host: str | None) -> dict:
     return out
 
 
+def wal_status(cfg: Config) -> dict:
+    """The archive's state (also written as metrics); no lock: it only reads."""
+    if not cfg.wal.get("enabled"):
+        raise JobError("the WAL archive is not configured on this host (backup_wal_enabled)")
+    state = wal.status(cfg, Db(cfg), list(store.local_backups(cfg.db_dir).values()))
+    record_wal(cfg, state, cfg.wal.get("promised_seconds"))
+    return state
+
+
 def parser() -> argparse.ArgumentParser:
     p0 = argparse.ArgumentParser(prog=PROG, description=PACKAGE_DOC.split("\n\n", maxsplit=1)[0])
     p0.add_argument("--config", default=DEFAULT_CONFIG)
@@ -60,6 +70,10 @@ def parser() -> argparse.ArgumentParser:
         p.add_argument("--source", choices=["local", "offsite"], default="local")
         p.add_argument("--from-host", default=None)
         p.add_argument("--force", action="store_true")
+        if name in ("verify", "prepare-restore"):
+            p.add_argument("--target-time", default=None, help="replay archived WAL up to this time (or latest)")
+    sub.add_parser("wal-receive", help="run pg_receivewal into the WAL archive (the mvp-backup-wal service)")
+    sub.add_parser("wal-status", help="the WAL archive's state and recoverable window; writes its metrics")
     p = sub.add_parser("swap-volume", help="put staged data into a stopped volume, keeping the replaced data")
     p.add_argument("--volume", required=True)
     p.add_argument("--staged", required=True)
@@ -103,6 +117,8 @@ class Job:
         self.metric = kind if kind != "db" else ("full" if meta["kind"] == "full" else "incremental")
         self._ok(self.metric, meta["size"])
         store.rotate(directory, self.cfg.policy(section))
+        if kind == "db" and self.cfg.wal.get("enabled"):
+            wal.prune(Path(self.cfg.wal["dir"]), list(store.local_backups(directory).values()))
         self._offsite(what, meta, directory)
         return meta
 
@@ -133,12 +149,15 @@ class Job:
 
     def verify(self) -> dict:
         self.metric = "verify"
-        result = verify(self.cfg, self.args.id, self.args.source, self.args.from_host)
+        result = verify(
+            self.cfg, self.args.id, self.args.source, self.args.from_host, target_time=self.args.target_time
+        )
         self._ok("verify", None)
         return result
 
     def prepare_restore(self) -> dict:
-        return prepare_restore(self.cfg, self.args.id, self.args.source, self.args.from_host, self.args.force)
+        a = self.args
+        return prepare_restore(self.cfg, a.id, a.source, a.from_host, a.force, target_time=a.target_time)
 
     def prepare_files_restore(self) -> dict:
         return prepare_files_restore(self.cfg, self.args.id, self.args.source, self.args.from_host, self.args.force)
@@ -177,6 +196,11 @@ def main(argv: list | None = None) -> int:
             result = read_json(cfg.state_file) or {}
         elif args.command == "list":
             result = listing(cfg, args.source, args.from_host)
+        elif args.command == "wal-receive":
+            _refuse_logical_backup(cfg)
+            wal.exec_receiver(cfg, {**os.environ, **password_env(cfg)})
+        elif args.command == "wal-status":
+            result = wal_status(cfg)
         else:
             with Lock(cfg.lock_file, cfg.lock_timeout):
                 job = Job(cfg, args)

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import _retention
@@ -29,6 +30,8 @@ class Config:
         self.lock_timeout = int(data.get("lock_timeout", 3600))
         self.verify = data.get("verify", {})
         self.redis = data.get("redis") or {"enabled": False}
+        # Continuous WAL archiving (pg_receivewal over a replication slot), physical mode only.
+        self.wal = data.get("wal") or {"enabled": False}
         # physical: pg_basebackup of the database container; logical: the database is managed
         # elsewhere (a URL), only pg_dump can reach it.
         self.mode = self.db.get("mode", "physical")
@@ -88,6 +91,11 @@ def _check_optional_sections(cfg: Config) -> None:
         for key in ("url_file", "ca_file", "image"):
             if not str(logical.get(key, "")).strip():
                 raise JobError(f"db.logical.{key} is empty (database mode logical)")
+    if cfg.wal.get("enabled"):
+        if not Path(str(cfg.wal.get("dir", ""))).is_absolute():
+            raise JobError("wal.dir must be an absolute path")
+        if not re.match(r"^[a-z0-9_]{1,63}$", str(cfg.wal.get("slot", "mvp_backup"))):
+            raise JobError("wal.slot must be a replication slot name (lower-case letters, digits, _)")
     if cfg.redis.get("enabled"):
         for key in ("container", "password_file", "image"):
             if not str(cfg.redis.get(key, "")).strip():

@@ -8,11 +8,12 @@ The names are the ones the monitoring role's alert rules expect.
 
 from __future__ import annotations
 
+import datetime
 import os
 import tempfile
 import time
 
-from .common import read_json, write_json_atomic
+from .common import UTC, read_json, write_json_atomic
 
 _HELP = {
     "mvp_backup_last_success_timestamp_seconds": ("gauge", "Unix time of the last successful backup job of this kind."),
@@ -21,6 +22,16 @@ _HELP = {
     "mvp_backup_size_bytes": ("gauge", "Size of the last successful backup of this kind."),
     "mvp_backup_verify_last_status": ("gauge", "Result of the last restore verification (1 ok, 0 failed)."),
     "mvp_backup_verify_last_timestamp_seconds": ("gauge", "Unix time of the last restore verification."),
+    "mvp_backup_wal_receiving": ("gauge", "1 while pg_receivewal streams from the server over its slot."),
+    "mvp_backup_wal_lag_bytes": ("gauge", "WAL the server has written that the archive has not flushed yet."),
+    "mvp_backup_wal_lag_seconds": ("gauge", "How far the archive is behind the server, in seconds."),
+    "mvp_backup_wal_slot_retained_bytes": ("gauge", "WAL the replication slot holds back on the server."),
+    "mvp_backup_wal_slot_cap_bytes": ("gauge", "max_slot_wal_keep_size: beyond it the server drops the slot."),
+    "mvp_backup_wal_slot_lost": ("gauge", "1 when the server has invalidated the slot (the archive has a gap)."),
+    "mvp_backup_wal_last_segment_timestamp_seconds": ("gauge", "Unix time of the newest completed WAL segment."),
+    "mvp_backup_wal_last_write_timestamp_seconds": ("gauge", "Unix time of the newest write to the archive."),
+    "mvp_backup_wal_window_start_timestamp_seconds": ("gauge", "Oldest point a restore can reach (Unix time)."),
+    "mvp_backup_wal_window_promised_seconds": ("gauge", "How far back point-in-time restores should reach."),
 }
 
 
@@ -81,5 +92,29 @@ def record_result(cfg, kind: str, ok: bool, duration: float, size: int | None) -
             ("mvp_backup_last_status", labels, entry["last_status"]),
             ("mvp_backup_duration_seconds", labels, entry["duration"]),
             ("mvp_backup_size_bytes", labels, entry.get("size")),
+        ],
+    )
+
+
+def record_wal(cfg, state: dict, promised_seconds: int | None) -> None:
+    """mvp_backup_wal.prom from the archive's state (wal.status)."""
+    win = state.get("window")
+    start = None
+    if win:
+        start = int(datetime.datetime.strptime(win["start"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).timestamp())
+    prom_file(
+        cfg,
+        "mvp_backup_wal",
+        [
+            ("mvp_backup_wal_receiving", {}, 1 if state["receiving"] else 0),
+            ("mvp_backup_wal_lag_bytes", {}, state.get("lag_bytes")),
+            ("mvp_backup_wal_lag_seconds", {}, state.get("lag_seconds")),
+            ("mvp_backup_wal_slot_retained_bytes", {}, state.get("slot_retained_bytes")),
+            ("mvp_backup_wal_slot_cap_bytes", {}, state.get("slot_cap_bytes")),
+            ("mvp_backup_wal_slot_lost", {}, 1 if state.get("slot_state") in ("lost", "missing") else 0),
+            ("mvp_backup_wal_last_segment_timestamp_seconds", {}, state.get("last_segment_timestamp")),
+            ("mvp_backup_wal_last_write_timestamp_seconds", {}, state.get("last_write_timestamp")),
+            ("mvp_backup_wal_window_start_timestamp_seconds", {}, start),
+            ("mvp_backup_wal_window_promised_seconds", {}, promised_seconds),
         ],
     )

@@ -94,7 +94,7 @@ def choose_parent(cfg, info: dict, requested: str) -> tuple:
     return "incremental", parent, "scheduled"
 
 
-def _password_env(cfg) -> dict:
+def password_env(cfg) -> dict:
     """PGPASSWORD for the sidecar, from the password file (passed by name: never in argv)."""
     path = cfg.db.get("password_file")
     if not path:
@@ -147,7 +147,7 @@ def _base_backup(cfg, db: Db, bdir: Path, parent: dict | None, timings: dict) ->
         shutil.rmtree(data)
     argv = basebackup_argv(cfg, db, bdir, f"mvp-backup {bdir.name}", parent)
     started = time.monotonic()
-    run(argv, timeout=cfg.db.get("timeout"), env={**os.environ, **_password_env(cfg)})
+    run(argv, timeout=cfg.db.get("timeout"), env={**os.environ, **password_env(cfg)})
     timings["pg_basebackup"] = round(time.monotonic() - started, 3)
     started = time.monotonic()
     scratch(

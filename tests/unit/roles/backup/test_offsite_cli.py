@@ -179,6 +179,8 @@ def test_cli_parser_is_the_documented_one():
             "swap-volume",
             "status",
             "check-config",
+            "wal-receive",
+            "wal-status",
         ]
     )
     args = p.parse_args(["swap-volume", "--volume", "v", "--staged", "/s", "--keep-name", "k", "--label", "a=b"])
