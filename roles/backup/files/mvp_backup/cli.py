@@ -50,7 +50,11 @@ def wal_status(cfg: Config) -> dict:
     if not cfg.wal.get("enabled"):
         raise JobError("the WAL archive is not configured on this host (backup_wal_enabled)")
     state = wal.status(cfg, Db(cfg), list(store.local_backups(cfg.db_dir).values()))
-    record_wal(cfg, state, cfg.wal.get("promised_seconds"))
+    promise = int(cfg.wal.get("promised_seconds") or 0)
+    # An archive younger than the promise cannot keep it yet: no promise, no alert.
+    since = state.get("since_timestamp")
+    kept = promise if promise and since and time.time() - since >= promise else None
+    record_wal(cfg, state, kept)
     return state
 
 

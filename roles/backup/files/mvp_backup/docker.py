@@ -60,11 +60,16 @@ def check_in_scratch(cfg, image: str, bdir: Path, args: list, timeout) -> str:
     return run([*cmd, *args], timeout=timeout).stdout
 
 
-def scratch(cfg, mounts: list, args: list, *, user: str = "root", timeout=None, name=None) -> str:
-    """Run args in a throwaway container of the verify image (no network); mounts: (host, container, mode)."""
+def scratch_argv(cfg, mounts: list, args: list, *, user: str = "root", name=None) -> list:
+    """docker run of args in a throwaway container of the verify image (no network); mounts: (host, container, mode)."""
     cmd = [cfg.docker, "run", "--rm", "--network", "none", "--entrypoint", "", "-u", user]
     if name:
         cmd += ["--name", name]
     for host_path, container_path, mode in mounts:
         cmd += ["-v", f"{host_path}:{container_path}:{mode}"]
-    return run([*cmd, cfg.verify["image"], *args], timeout=timeout).stdout
+    return [*cmd, cfg.verify["image"], *args]
+
+
+def scratch(cfg, mounts: list, args: list, *, user: str = "root", timeout=None, name=None) -> str:
+    """Run args in a throwaway container of the verify image; its output."""
+    return run(scratch_argv(cfg, mounts, args, user=user, name=name), timeout=timeout).stdout

@@ -9,12 +9,14 @@ import contextlib
 import os
 import re
 import shutil
+import subprocess
 import time
 from pathlib import Path
 
 from . import store
 from .common import FORCE_FULL, META_FILE, JobError, log, read_json, run, write_json_atomic
-from .docker import psql_args, scratch
+from .docker import psql_args, scratch_argv
+from .sums import write_sums
 
 # Messages that mean "this incremental cannot be taken against that parent": take a full.
 CHAIN_ERRORS = re.compile(
@@ -149,14 +151,23 @@ def _base_backup(cfg, db: Db, bdir: Path, parent: dict | None, timings: dict) ->
     started = time.monotonic()
     run(argv, timeout=cfg.db.get("timeout"), env={**os.environ, **password_env(cfg)})
     timings["pg_basebackup"] = round(time.monotonic() - started, 3)
+
+
+def verify_and_sum(cfg, bdir: Path, parts: list, timings: dict) -> str:
+    """pg_verifybackup (in a scratch container) while SHA256SUMS is written: both read the backup
+    just written, from the page cache, side by side. Returns the sha256 of SHA256SUMS."""
+    argv = scratch_argv(cfg, [(str(bdir), "/backup", "ro")], ["pg_verifybackup", "--quiet", "/backup/data"])
     started = time.monotonic()
-    scratch(
-        cfg,
-        [(str(bdir), "/backup", "ro")],
-        ["pg_verifybackup", "--quiet", "/backup/data"],
-        timeout=cfg.db.get("timeout"),
-    )
+    proc = subprocess.Popen([str(a) for a in argv], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # noqa: S603 (argv built here, no shell)
+    try:
+        sums_sha = write_sums(bdir, parts)
+        timings["sha256sums"] = round(time.monotonic() - started, 3)
+    finally:
+        _out, err = proc.communicate(timeout=cfg.db.get("timeout"))
     timings["pg_verifybackup"] = round(time.monotonic() - started, 3)
+    if proc.returncode != 0:
+        raise JobError(f"pg_verifybackup of {bdir.name} failed (exit {proc.returncode}): {err.strip()[-1500:]}")
+    return sums_sha
 
 
 def _take(cfg, db: Db, bdir: Path, meta: dict, parent: dict | None) -> Path:
@@ -184,12 +195,13 @@ def _finish(cfg, db: Db, bdir: Path, meta: dict) -> None:
         with open(bdir / "dump.pgc", "wb") as out:
             db.exec(["pg_dump", "-Fc", "-U", db.user, "-d", db.database], stdout=out, timeout=cfg.db.get("timeout"))
         parts.append("dump.pgc")
+    sums_sha = verify_and_sum(cfg, bdir, parts, meta["timings"])
     manifest = read_json(bdir / "data" / "backup_manifest") or {}
     store.finish_backup(
         bdir,
         meta,
         parts,
-        sums_first=True,
+        sums_sha=sums_sha,
         checksums={"manifest_checksum": manifest.get("Manifest-Checksum")},
         wal_ranges=manifest.get("WAL-Ranges"),
         verified_by="pg_verifybackup",

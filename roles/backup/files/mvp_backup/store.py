@@ -137,19 +137,29 @@ def removed_on_failure(directory: Path, meta: dict, **failed):
         raise
 
 
-def finish_backup(bdir: Path, meta: dict, parts: list, *, sums_first: bool = False, checksums=None, **fields):
+def finish_backup(
+    bdir: Path,
+    meta: dict,
+    parts: list,
+    *,
+    sums_first: bool = False,
+    sums_sha: str | None = None,
+    checksums=None,
+    **fields,
+):
     """Mark a backup complete: SHA256SUMS of parts, end, status, size, checksums and the kind's own
     fields in the metadata, written atomically.
 
     The size is measured before SHA256SUMS is written, except with sums_first (database backups:
-    SHA256SUMS written and timed first, so the size counts it). checksums: extra checksum entries.
+    SHA256SUMS written and timed first, so the size counts it), or when sums_sha says SHA256SUMS is
+    already written (database backups: beside pg_verifybackup). checksums: extra checksum entries.
     """
-    if sums_first:
+    if sums_sha is None and sums_first:
         started = time.monotonic()
         sums_sha = write_sums(bdir, parts)
         meta["timings"]["sha256sums"] = round(time.monotonic() - started, 3)
     end, size = iso(now_utc()), dir_size(bdir)
-    if not sums_first:
+    if sums_sha is None and not sums_first:
         sums_sha = write_sums(bdir, parts)
     meta.update(
         {

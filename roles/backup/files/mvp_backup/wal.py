@@ -20,6 +20,8 @@ from .common import UTC, JobError, iso, log, run
 
 SEGMENT_RE = re.compile(r"^([0-9A-F]{8})([0-9A-F]{8})([0-9A-F]{8})(\.partial)?$")
 DEFAULT_SEGMENT_SIZE = 16 * 1024 * 1024
+# When this archive started (a restore moves the archive aside and a new one starts).
+SINCE_FILE = ".mvp-since"
 
 
 def parse_lsn(text: str) -> int:
@@ -190,6 +192,9 @@ def exec_receiver(cfg, env: dict) -> None:
     directory = Path(cfg.wal["dir"])
     directory.mkdir(parents=True, exist_ok=True)
     os.chmod(directory, 0o700)
+    since = directory / SINCE_FILE
+    if not since.exists():
+        since.write_text(iso(datetime.datetime.now(UTC)) + "\n")
     name = cfg.wal.get("container_name", "mvp-backup-wal")
     run([cfg.docker, "rm", "-f", name, f"{name}-slot"], check=False)
     run(create_slot_argv(cfg), env=env, timeout=120)
@@ -237,4 +242,7 @@ def status(cfg, db, backups: list) -> dict:
         "last_write_timestamp": int(newest_write) if newest_write else None,
         "segments": len(segments),
         "window": win,
+        "since_timestamp": int(since.stat().st_mtime)
+        if (since := Path(cfg.wal["dir"]) / SINCE_FILE).exists()
+        else None,
     }
