@@ -78,8 +78,8 @@ Chains and safety rules (applied whatever the policy)
   renames the directory to ``.<name>.removing`` (atomic) before deleting it, so a partly deleted
   backup never looks like a backup.
 
-API: ``parse_duration``, ``Policy``, ``scan_directory``, ``plan_retention``, ``apply_plan``,
-``rotate``, ``main`` (the CLI). Errors are ``RetentionError`` with a message naming the option.
+API: ``parse_duration``, ``Policy``, ``Backup``, ``walk_chain``, ``newest_complete``,
+``scan_directory``, ``plan_retention``, ``apply_plan``, ``rotate``, ``main`` (the CLI). Errors are ``RetentionError`` with a message naming the option.
 """
 
 from __future__ import annotations
@@ -418,38 +418,67 @@ def _newest_first(backups):
     return sorted(backups, key=lambda b: (b.time, b.id), reverse=True)
 
 
-def _chain_problem(backup: Backup, by_id: dict) -> str | None:
-    """None if ``backup``'s chain reaches a complete full through complete backups."""
+@dataclass(frozen=True)
+class ChainBreak:
+    """Where a chain stops short of a complete full.
+
+    ``reason``: ``no-parent`` (``at`` is the incremental without one), ``missing``, ``incomplete``
+    (``status`` says what it is instead) or ``loop``; for those three ``at`` is the parent and
+    ``child`` the backup that names it.
+    """
+
+    reason: str
+    at: str
+    child: str | None = None
+    status: str | None = None
+
+
+def walk_chain(backup: Backup, by_id: dict) -> tuple:
+    """(``backup`` and its complete ancestors nearest first, ChainBreak or None).
+
+    The one walk of a chain: retention, the backup job's restore and its off-site catalogue all
+    use it. None means the list ends with a full and every parent was complete.
+    """
+    chain = [backup]
     seen = {backup.id}
     current = backup
     while current.kind == "incremental":
         if current.parent is None:
-            return f"incremental {current.id} has no parent"
+            return chain, ChainBreak("no-parent", current.id)
         parent = by_id.get(current.parent)
         if parent is None:
-            return f"parent {current.parent} of {current.id} is missing"
+            return chain, ChainBreak("missing", current.parent, current.id)
         if not parent.complete:
-            return f"parent {parent.id} of {current.id} is {parent.status}"
+            return chain, ChainBreak("incomplete", parent.id, current.id, parent.status)
         if parent.id in seen:
-            return f"parent chain of {backup.id} loops at {parent.id}"
+            return chain, ChainBreak("loop", parent.id, current.id)
         seen.add(parent.id)
+        chain.append(parent)
         current = parent
-    return None
+    return chain, None
+
+
+def newest_complete(backups) -> Backup | None:
+    """The newest complete backup (by time, then id), or None."""
+    complete = _newest_first(b for b in backups if b.complete)
+    return complete[0] if complete else None
+
+
+def _chain_problem(backup: Backup, by_id: dict) -> str | None:
+    """None if ``backup``'s chain reaches a complete full through complete backups."""
+    _chain, brk = walk_chain(backup, by_id)
+    if brk is None:
+        return None
+    if brk.reason == "no-parent":
+        return f"incremental {brk.at} has no parent"
+    if brk.reason == "loop":
+        return f"parent chain of {backup.id} loops at {brk.at}"
+    return f"parent {brk.at} of {brk.child} is {brk.status or 'missing'}"
 
 
 def ancestors(backup: Backup, by_id: dict) -> list:
     """The complete backups ``backup`` depends on, nearest first (stops where the chain breaks)."""
-    result = []
-    seen = {backup.id}
-    current = backup
-    while current.kind == "incremental" and current.parent is not None:
-        parent = by_id.get(current.parent)
-        if parent is None or not parent.complete or parent.id in seen:
-            break
-        result.append(parent)
-        seen.add(parent.id)
-        current = parent
-    return result
+    return walk_chain(backup, by_id)[0][1:]
 
 
 def _period_keys():
@@ -558,18 +587,18 @@ def plan_retention(backups: list, policy: Policy | None = None, now: datetime.da
     by_id = _index(backups)
 
     complete = _newest_first(b for b in backups if b.complete)
-    newest_complete = complete[0] if complete else None
+    newest = newest_complete(complete)
     problems = {b.id: _chain_problem(b, by_id) for b in complete}
     candidates = [b for b in complete if problems[b.id] is None]
 
     kept: dict = {b_id: list(r) for b_id, r in apply_policy(candidates, policy, now).items()}
-    if newest_complete is not None:
-        reasons = kept.setdefault(newest_complete.id, [])
+    if newest is not None:
+        reasons = kept.setdefault(newest.id, [])
         reasons.append("newest complete backup")
-        if problems[newest_complete.id]:
-            reasons.append(f"kept although unusable: {problems[newest_complete.id]}")
+        if problems[newest.id]:
+            reasons.append(f"kept although unusable: {problems[newest.id]}")
     for backup in backups:
-        if not backup.complete and (newest_complete is None or backup.time >= newest_complete.time):
+        if not backup.complete and (newest is None or backup.time >= newest.time):
             kept.setdefault(backup.id, []).append(
                 f"{backup.status} and not older than the newest complete backup (left to the backup job)"
             )

@@ -54,6 +54,7 @@ ROLE_CASES = {
         r"no CHANGE-ME placeholders",
     ),
     "off-site short password": ({**OFFSITE, "backup_offsite_password": "short"}, r"backup_offsite_password \(16\+"),
+    "empty database password": ({"backup_postgres_password": ""}, r"backup_postgres_password is empty"),
 }
 
 CA_PEM = "-----BEGIN CERTIFICATE-----\nMIIBtest\n-----END CERTIFICATE-----\n"
@@ -117,7 +118,10 @@ PLAYBOOK_CASES = {
 def run(tmp_path: Path, playbook: Path, extra: dict) -> str:
     inventory = write_inventory(tmp_path, FAKE_HOST, groups={"db": [FAKE_HOST]})
     proc = ansible_playbook(
-        playbook, inventory=inventory, extra_vars={"platform_env": "staging", **extra}, tmp_path=tmp_path
+        playbook,
+        inventory=inventory,
+        extra_vars={"platform_env": "staging", "backup_postgres_password": "pg-test-password-2026", **extra},
+        tmp_path=tmp_path,
     )
     return assert_failed_before_the_host(proc, FAKE_HOST)
 

@@ -11,6 +11,7 @@ import json
 import os
 import re
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -88,6 +89,20 @@ def volumes(host) -> set:
     return set(host.check_output("docker volume ls -q").split())
 
 
+def wal_status(host) -> dict:
+    return json.loads(host.check_output("/usr/local/sbin/mvp-backup wal-status"))
+
+
+def wait_receiving(host, timeout: float = 120) -> dict:
+    """Until the WAL receiver streams again (it restarts after a restore)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        state = wal_status(host)
+        if state["receiving"] or time.monotonic() > deadline:
+            return state
+        time.sleep(2)
+
+
 # ------------------------------------------------------------------------------------------------
 
 
@@ -107,6 +122,12 @@ def test_timers_and_job_installed(host):
     lib = (ROOT / "plugins/module_utils/_retention.py").read_text()
     assert host.file("/usr/local/lib/mvp-backup/_retention.py").content_string == lib
     assert host.run("systemd-analyze verify /etc/systemd/system/mvp-backup-full.service").rc == 0
+    # Continuous WAL archiving: the receiver service and the metrics timer.
+    assert host.service("mvp-backup-wal.service").is_running
+    assert host.service("mvp-backup-wal-status.timer").is_enabled
+    assert host.file("/etc/mvp-backup/postgres-password").mode == 0o600
+    # The job is a package: the launcher and its modules.
+    assert host.file("/usr/local/lib/mvp-backup/mvp_backup/cli.py").exists
 
 
 def test_full_and_incremental_chain(host):
@@ -132,6 +153,21 @@ def test_full_and_incremental_chain(host):
         assert f'mvp_backup_last_status{{kind="{kind}"}} 1' in text, text
         assert f'mvp_backup_last_success_timestamp_seconds{{kind="{kind}"}}' in text
     assert 'mvp_backup_size_bytes{kind="full"}' in text and 'mvp_backup_duration_seconds{kind="incremental"}' in text
+    # The base backup went straight into the backup directory (no copy out of the container).
+    assert "docker_cp" not in json.dumps(db[-3:])
+
+
+def test_wal_archive_streams_and_reports(host):
+    state = wait_receiving(host)
+    assert state["receiving"], state
+    assert state["slot_state"] in ("reserved", "extended"), state
+    assert state["slot_cap_bytes"] == 2048 * 1024 * 1024
+    assert state["window"] and state["window"]["base"] == STATE["full"], state
+    host.check_output("systemctl start mvp-backup-wal-status.service")
+    text = metrics(host)
+    assert "mvp_backup_wal_receiving 1" in text
+    assert "mvp_backup_wal_window_start_timestamp_seconds" in text
+    assert "mvp_backup_wal_slot_retained_bytes" in text and "mvp_backup_wal_lag_bytes" in text
 
 
 def test_restore_latest_after_losing_the_database_volume(host):
@@ -139,9 +175,42 @@ def test_restore_latest_after_losing_the_database_volume(host):
     proc = playbook("restore.yml")
     assert proc.returncode == 0, proc.text[-4000:]
     assert f"Restored database backup {STATE['incr2']}" in proc.text
-    assert rows(host) == (300, 1, 300)
+    # The WAL archive replays what came after the last backup: nothing committed is lost.
+    assert rows(host) == (350, 1, 350)
     # A new chain starts with a full (the restore forces it).
     assert listing(host)["db"][-1]["kind"] == "full"
+
+
+def test_point_in_time_restore_to_a_chosen_second(host):
+    assert wait_receiving(host)["receiving"]
+    write_rows(host, 351, 360)
+    target = sql(
+        host,
+        "select to_char(date_trunc('second', now() at time zone 'utc') + interval '1 second', "
+        '\'YYYY-MM-DD"T"HH24:MI:SS"Z"\')',
+    )
+    time.sleep(2.5)
+    write_rows(host, 361, 370)
+    proc = playbook("restore.yml", f"restore_target_time={target}")
+    assert proc.returncode == 0, proc.text[-4000:]
+    assert f"point in time: {target}" in proc.text
+    # Exactly the rows committed before the chosen second, none after.
+    assert rows(host) == (360, 1, 360)
+    # A new chain starts with a full after a restore to an earlier point.
+    assert listing(host)["db"][-1]["kind"] == "full"
+
+
+def test_point_in_time_outside_the_window_or_in_the_future_is_refused(host):
+    before_rows, before_volumes = rows(host), volumes(host)
+    proc = playbook("restore.yml", "restore_target_time=2020-01-01T00:00:00Z")
+    assert proc.returncode != 0
+    assert re.search(r"outside the recoverable window \S+Z \.\. \S+Z", proc.text), proc.text[-3000:]
+    assert "nothing was changed" in proc.text
+    for bad in ("2099-01-01T00:00:00Z", "yesterday"):
+        proc = playbook("restore.yml", f"restore_target_time={bad}")
+        assert proc.returncode != 0
+        assert "give a UTC time in the past" in proc.text and "Nothing was changed" in proc.text, proc.text[-3000:]
+    assert rows(host) == before_rows and volumes(host) == before_volumes
 
 
 def test_restore_an_earlier_backup_id_gives_that_moment(host):
@@ -268,6 +337,24 @@ def test_corruption_is_detected_reported_and_refused(host):
     )
     assert host.run("/usr/local/sbin/mvp-backup check-backup").rc == 0
     STATE["offsite_rows"] = rows(host)
+
+
+def test_a_failed_restore_puts_the_previous_data_back(host):
+    before_rows = rows(host)
+    proc = playbook(
+        "restore.yml",
+        f"backup_id={STATE['full']}",
+        "restore_take_full_backup=false",
+        '{"backup_verify_queries": ["select count(*) from no_such_table"]}',
+    )
+    assert proc.returncode != 0
+    assert "The restore FAILED and was rolled back" in proc.text, proc.text[-3000:]
+    assert "Run the sanity queries on the restored database" in proc.text
+    assert rows(host) == before_rows
+    assert any(v.startswith("mvp-pgdata-failed-") for v in volumes(host))
+    health = host.check_output("docker ps --filter label=mvp.platform=app --format '{{.Status}}'")
+    assert health and "unhealthy" not in health, health
+    assert wait_receiving(host)["receiving"]
 
 
 def test_offsite_restore_onto_a_second_fresh_host(host):

@@ -1,0 +1,158 @@
+# Copyright (c) 2026, mvp_platform infrastructure team
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Off-site copies with restic to S3: one snapshot per backup, chains rebuilt from its tags."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import _retention
+
+from .common import JobError, log, run
+
+# restic tag of each kind of backup; "files" uses restic's own --keep-* rules, the others the
+# chain-aware retention library (dumps and Redis snapshots are chains of one; Redis snapshots use
+# the files policy, dumps the database policy).
+OFFSITE_TAGS = {"db": "mvp-db", "files": "mvp-files", "dump": "mvp-dump", "redis": "mvp-redis"}
+
+
+def read_env_file(path: str) -> dict:
+    """KEY=value lines (comments, blank lines and quotes allowed) of restic.env."""
+    values = {}
+    try:
+        with open(path) as fh:
+            for raw in fh:
+                line = raw.strip()
+                if line and not line.startswith("#") and "=" in line:
+                    key, _sep, value = line.partition("=")
+                    values[key.strip()] = value.strip().strip("'\"")
+    except OSError as exc:
+        raise JobError(f"cannot read the off-site credentials {path}: {exc}") from exc
+    return values
+
+
+class Restic:
+    def __init__(self, cfg) -> None:
+        self.cfg = cfg
+        self.o = cfg.offsite
+        env = dict(os.environ)
+        env.update(read_env_file(self.o["env_file"]))
+        env["RESTIC_CACHE_DIR"] = self.o.get("cache_dir", "/var/cache/mvp-backup/restic")
+        self.env = env
+        # Hosts of an environment share the repository: wait for another host's lock (prune).
+        self.base = [self.o.get("restic", "/usr/bin/restic"), "--retry-lock", self.o.get("retry_lock", "30m")]
+        for opt in self.o.get("options", []):
+            self.base += ["-o", opt]
+        self.host = cfg.data.get("host")
+
+    def __call__(self, *args, check: bool = True, timeout: float | None = None, cwd_json: bool = False):
+        cmd = [*self.base, *(["--json"] if cwd_json else []), *args]
+        try:
+            return run(cmd, env=self.env, check=check, timeout=timeout or self.o.get("timeout", 3600))
+        except subprocess.TimeoutExpired as exc:
+            raise JobError(f"restic {args[0]} timed out after {exc.timeout}s (is the S3 endpoint reachable?)") from exc
+        except JobError as exc:
+            raise JobError(f"off-site ({self.env.get('RESTIC_REPOSITORY', '?')}): {exc}") from exc
+
+    def snapshots(self, tag: str, host: str | None = None) -> list:
+        args = ["snapshots", "--tag", tag]
+        if host:
+            args += ["--host", host]
+        return json.loads(self(*args, cwd_json=True).stdout or "[]") or []
+
+    def backup_dir(self, path: Path, tags: list) -> None:
+        args = ["backup", "--host", self.host, "--no-scan"]
+        for tag in tags:
+            args += ["--tag", tag]
+        self(*args, str(path))
+
+
+def snapshot_tags(snapshot: dict) -> dict:
+    return dict(t.split("=", 1) for t in snapshot.get("tags") or [] if "=" in t)
+
+
+def backup_tags(tag: str, meta: dict) -> list:
+    """The tags of a backup's snapshot: enough to rebuild its chain without reading the data."""
+    return [
+        tag,
+        f"id={meta['id']}",
+        f"kind={meta['kind']}",
+        f"parent={meta.get('parent') or ''}",
+        f"start={meta['start']}",
+    ]
+
+
+def catalogue_entry(snapshot: dict) -> dict | None:
+    """Metadata-like dict (with '_snapshot', '_path') of one tagged snapshot, None without an id."""
+    tags = snapshot_tags(snapshot)
+    if "id" not in tags:
+        return None
+    return {
+        "id": tags["id"],
+        "kind": tags.get("kind", "full"),
+        "parent": tags.get("parent") or None,
+        "start": tags.get("start", snapshot.get("time")),
+        "status": "complete",
+        "end": tags.get("start"),
+        "size": None,
+        "_snapshot": snapshot["id"],
+        "_path": (snapshot.get("paths") or [""])[0],
+    }
+
+
+def offsite_backups(restic: Restic, host: str, tag: str = "mvp-db") -> dict:
+    """id -> metadata-like dict of the off-site backups with that tag."""
+    found = {}
+    for snap in restic.snapshots(tag, host):
+        entry = catalogue_entry(snap)
+        if entry is not None:
+            found[entry["id"]] = entry
+    return found
+
+
+def retention_doomed(existing: dict, policy: _retention.Policy) -> list:
+    """Ids of the off-site backups that the chain-aware policy removes (children first)."""
+    backups = []
+    for m in existing.values():
+        try:
+            backups.append(_retention.Backup.from_metadata({**m, "end": m["start"]}))
+        except ValueError:
+            continue
+    return _retention.plan_retention(backups, policy).removed_ids
+
+
+def offsite_copy(cfg, kind: str, meta: dict, directory: Path) -> None:
+    restic = Restic(cfg)
+    tag = OFFSITE_TAGS[kind]
+    restic.backup_dir(Path(meta["_path"]) if "_path" in meta else directory / meta["id"], backup_tags(tag, meta))
+    # Retention off-site: the database chains with the same chain-aware library; files with
+    # restic's own --keep-* rules (each files backup stands alone).
+    if kind != "files":
+        existing = offsite_backups(restic, restic.host, tag)
+        policy_key = "retention_files" if kind == "redis" else "retention_db"
+        removed = retention_doomed(existing, cfg.policy(cfg.offsite, policy_key))
+        doomed = [existing[i]["_snapshot"] for i in removed]
+        if doomed:
+            restic("forget", *doomed)
+            log(f"off-site retention forgot {', '.join(removed)}")
+    else:
+        policy = cfg.offsite.get("retention_files") or {"keep_within": "30d"}
+        args = ["forget", "--tag", "mvp-files", "--host", restic.host, "--group-by", "host"]
+        for key, value in policy.items():
+            if value:
+                args += [f"--{key.replace('_', '-')}", str(value)]
+        restic(*args)
+    if cfg.offsite.get("prune", True):
+        restic("prune", "--max-unused", cfg.offsite.get("prune_max_unused", "10%"))
+
+
+def offsite_check(cfg) -> dict:
+    restic = Restic(cfg)
+    subset = cfg.offsite.get("check_subset", "5%")
+    restic("check", f"--read-data-subset={subset}")
+    log(f"off-site repository check passed (read {subset} of the data)")
+    return {"subset": subset}
