@@ -201,9 +201,8 @@ def test_release_across_both_app_hosts_fails_no_request(run_playbook):
     assert proc.returncode == 0, out(proc)
     print(f"RELEASE {new} on app1 then app2: {proc.wall_s} s")
     # One host at a time, each switched by its colour marker: nginx is never reloaded.
-    assert len(re.findall(r"Switch this host to (?:blue|green) on every proxy \(its marker file", proc.stdout)) == 2, (
-        out(proc)
-    )
+    switches = re.findall(r"Set this host's colour marker on every proxy \(no reload\) to (?:blue|green)", proc.stdout)
+    assert len(switches) == 2, out(proc)
     reloads = re.findall(r"Reload those proxies\].*?(?=\nTASK \[|\Z)", proc.stdout, re.S)
     assert reloads and not any("changed:" in r for r in reloads), out(proc)
     assert load.result["requests"] > 200, load.result
