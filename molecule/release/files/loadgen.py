@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Steady HTTPS load through nginx for release tests (runs inside the test host, loopback only).
 
-    mvp-rel-loadgen --out RESULT.json [--host DOMAIN] [--threads 4] [--no-retry-threads 2]
+    mvp-rel-loadgen --out RESULT.json [--host DOMAIN] [--port 443] [--threads 4] [--no-retry-threads 2]
                     [--interval 0.05] [--paths / /api/health] [--max-seconds 900] [--stop-file PATH]
 
 Each thread keeps one keepalive HTTPS connection to DOMAIN:443 (resolving to 127.0.0.1) and
@@ -83,8 +83,9 @@ class Client:
     """One keepalive HTTPS connection; retries once when a reused connection was closed idle,
     unless retry is False (then that request fails, as it does for clients that never retry)."""
 
-    def __init__(self, host: str, stats: Stats, retry: bool = True) -> None:
+    def __init__(self, host: str, stats: Stats, retry: bool = True, port: int = 443) -> None:
         self.host = host
+        self.port = port
         self.stats = stats
         self.retry = retry
         self.kind = "retrying" if retry else "no-retry"
@@ -102,7 +103,7 @@ class Client:
     def _send(self, path: str):
         if self.conn is None:
             # DOMAIN resolves to 127.0.0.1 in the test host (/etc/hosts).
-            self.conn = http.client.HTTPSConnection(self.host, 443, timeout=10, context=self.ctx)
+            self.conn = http.client.HTTPSConnection(self.host, self.port, timeout=10, context=self.ctx)
             self.used = False
         reused = self.used
         try:
@@ -155,7 +156,7 @@ class Client:
 
 
 def worker(args, stats: Stats, stop: threading.Event, offset: int, retry: bool) -> None:
-    client = Client(args.host, stats, retry)
+    client = Client(args.host, stats, retry, args.port)
     i = offset
     while not stop.is_set():
         client.get(args.paths[i % len(args.paths)])
@@ -168,6 +169,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", required=True)
     parser.add_argument("--host", default="mvp-release.test")
+    parser.add_argument("--port", type=int, default=443)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--no-retry-threads", type=int, default=2)
     parser.add_argument("--interval", type=float, default=0.05)
