@@ -29,6 +29,8 @@ STRONG = {
     "app_stack_payment_terminal_key": "terminal-1234",
     "app_stack_payment_password": "terminal-pass-1234",
     "app_stack_email_api_key": "SG.key-1234",
+    "app_stack_registry_username": "ci-bot",
+    "app_stack_registry_password": "Xq7-long-and-random-registry-token",
 }
 BASE = {
     "app_stack": {"platform_env": "production", "platform_domain": "shop.example.com", **STRONG},
@@ -105,6 +107,64 @@ CASES = {
         {"platform_env": "staging"},
         [],
         r"in staging all outgoing mail goes to app_stack_email_redirect_to",
+    ),
+    "image variable with a tag (APP-3)": (
+        "app_stack",
+        {"app_stack_backend_image": "registry.example.com:5000/team/backend:1.2"},
+        [],
+        r"app_stack_backend_image=registry\.example\.com:5000/team/backend:1\.2: an image variable names the "
+        r"repository only.*the tag is app_stack_version",
+    ),
+    "image variable with a digest": (
+        "app_stack",
+        {"app_stack_frontend_image": "ghcr.io/team/frontend@sha256:0123"},
+        [],
+        r"app_stack_frontend_image=ghcr\.io/team/frontend@sha256:0123: an image variable names the repository only",
+    ),
+    "image without a tag": (
+        "app_stack",
+        {"app_stack_version": ""},
+        [],
+        r"app_stack_version='' and\s+app_stack_postgres_version='17' must be image tags .*not empty\), and never "
+        r"'latest' in production",
+    ),
+    "latest in production": (
+        "app_stack",
+        {"app_stack_version": "latest"},
+        [],
+        r"app_stack_version='latest' .*never 'latest' in production: deploy the version or git sha tag CI pushed",
+    ),
+    "latest in staging": (
+        "app_stack",
+        {"platform_env": "staging", "app_stack_email_redirect_to": "qa@example.com", "app_stack_version": "Latest"},
+        [],
+        r"app_stack_version='Latest' .*never 'latest' in staging",
+    ),
+    "latest PostgreSQL in production": (
+        "app_stack",
+        {"app_stack_postgres_version": "latest"},
+        [],
+        r"app_stack_postgres_version='latest' must be image tags .*never 'latest' in production",
+    ),
+    "registry source without credentials": (
+        "app_stack",
+        {},
+        ["app_stack_registry_username", "app_stack_registry_password"],
+        r"app_stack_image_source=registry logs in to app_stack_registry_url='ghcr\.io' .*app_stack_registry_username "
+        r"and app_stack_registry_password \(vault_registry_username,\s+vault_registry_password in the vault\) must "
+        r"both be set - missing: app_stack_registry_username, app_stack_registry_password",
+    ),
+    "registry source without a password": (
+        "app_stack",
+        {},
+        ["app_stack_registry_password"],
+        r"must both be set - missing: app_stack_registry_password;",
+    ),
+    "registry CA that is no certificate": (
+        "app_stack",
+        {"app_stack_registry_ca": "not a certificate"},
+        [],
+        r"app_stack_registry_ca, when\s+set, must be a PEM certificate",
     ),
     "missing image archive": (
         "app_stack",

@@ -22,6 +22,8 @@ from _runner import (
 )
 
 FAKE_HOST = "mvp-rel-bad-input"
+# The registry login a release from the (default) registry source needs.
+REGISTRY = {"vault_registry_username": "ci-bot", "vault_registry_password": "Xq7-registry-token-0123456789"}
 
 # (playbook or role, extra vars, expected message)
 CASES = {
@@ -46,6 +48,29 @@ CASES = {
         "rollback.yml",
         {"app_version": "../../etc"},
         r"app_version='\.\./\.\./etc' is not an image tag",
+    ),
+    "deploy latest in production (APP-3)": (
+        "deploy.yml",
+        {"app_version": "latest", "platform_env": "production", **REGISTRY},
+        r"app_version='latest' and\s+app_stack_postgres_version='17' must be image tags .*never 'latest' in "
+        r"production",
+    ),
+    "deploy latest in staging": (
+        "deploy.yml",
+        {"app_version": "latest", "platform_env": "staging", **REGISTRY},
+        r"app_version='latest' .*never 'latest' in staging",
+    ),
+    "deploy an image variable with a tag": (
+        "deploy.yml",
+        {"app_version": "1.4.2", "app_stack_frontend_image": "ghcr.io/team/frontend:main", **REGISTRY},
+        r"app_stack_frontend_image=ghcr\.io/team/frontend:main: an image variable names the repository only.*the "
+        r"tag is app_version",
+    ),
+    "deploy from a registry without credentials": (
+        "deploy.yml",
+        {"app_version": "1.4.2"},
+        r"app_stack_image_source=registry logs in to app_stack_registry_url='ghcr\.io' .*must both be set - "
+        r"missing: app_stack_registry_username, app_stack_registry_password",
     ),
     "release role with release_keep 1": (
         "role",
@@ -80,10 +105,15 @@ def test_bad_input_fails_before_any_change(tmp_path, case):
 
 def test_good_input_passes_the_checks(tmp_path):
     """A valid deploy request passes every check and only stops when it needs the (missing) host."""
-    proc = run(tmp_path, "deploy.yml", {"app_version": "1.4.2"})
+    proc = run(tmp_path, "deploy.yml", {"app_version": "1.4.2", **REGISTRY})
     output = proc.stdout + proc.stderr
     assert proc.returncode != 0
-    for check in ("Check that app_version is given", "Check the formats and ranges of the settings"):
+    for check in (
+        "Check that app_version is given",
+        "Check the formats and ranges of the settings",
+        "Check that the image variables name repositories only",
+        "Check the registry login",
+    ):
         assert re.search(rf"TASK \[[^]]*{check}[^]]*\]\s*\**\s*ok: \[{FAKE_HOST}\]", output), output[-3000:]
     # The first task that needs the host is the first to fail (a Docker connection to a missing container).
     assert HOST_CONTACTED.search(output), output[-3000:]

@@ -152,11 +152,17 @@ def test_monitoring_on_the_db_host_sees_postgres_and_the_public_endpoints():
 
 
 def test_the_pool_lists_every_app_host_on_its_private_address():
+    markers = sh("proxy", "ls /etc/nginx/mvp/live").stdout.split()
     for service, port in (("frontend", 3100), ("backend", 3101)):
         pool = sh("proxy", f"cat /etc/nginx/mvp/pool/{service}/*.conf").stdout
         for name in ("app1", "app2"):
-            colour_port = port if live(name)["colour"] == "blue" else port + 100
-            assert f"server {ADDR[name]}:{colour_port} max_fails=2 fail_timeout=5s;" in pool, pool
+            host = f"mvp-mh-{name}"
+            # The pool entry is the host's colour switch; the switch reaches both colours' ports on the
+            # private address and picks the live one by the host's marker file.
+            assert f"server unix:/run/mvp-nginx/{host}-{service}.sock max_fails=2 fail_timeout=5s;" in pool, pool
+            switch = sh("proxy", f"cat /etc/nginx/mvp/switch/{host}.conf").stdout
+            assert f"server {ADDR[name]}:{port};" in switch and f"server {ADDR[name]}:{port + 100};" in switch, switch
+            assert (f"{host}.green" in markers) == (live(name)["colour"] == "green"), markers
 
 
 def test_app_colour_ports_answer_the_proxy_only():
@@ -194,8 +200,11 @@ def test_release_across_both_app_hosts_fails_no_request(run_playbook):
         proc = run_playbook("deploy.yml", "-e", f"app_version={new}")
     assert proc.returncode == 0, out(proc)
     print(f"RELEASE {new} on app1 then app2: {proc.wall_s} s")
-    # One host at a time, each out of the pool while it switches (the other one carries the load).
-    assert len(re.findall(r"state and colour down (?:blue|green)\]", proc.stdout)) == 2, out(proc)
+    # One host at a time, each switched by its colour marker: nginx is never reloaded.
+    switches = re.findall(r"Set this host's colour marker on every proxy \(no reload\) to (?:blue|green)", proc.stdout)
+    assert len(switches) == 2, out(proc)
+    reloads = re.findall(r"Reload those proxies\].*?(?=\nTASK \[|\Z)", proc.stdout, re.S)
+    assert reloads and not any("changed:" in r for r in reloads), out(proc)
     assert load.result["requests"] > 200, load.result
     assert load.result["failed"] == 0, json.dumps(load.result, indent=1)[:3000]
     for name in ("app1", "app2"):

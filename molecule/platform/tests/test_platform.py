@@ -11,6 +11,8 @@ import time
 import pytest
 
 testinfra_hosts = ["all"]
+# The upstreams, the pool entries and the colour switches nginx reads.
+NGINX_POOL_FILES = "/etc/nginx/mvp/upstream.conf /etc/nginx/mvp/pool/*/*.conf /etc/nginx/mvp/switch/*.conf"
 
 DOMAIN = "mvp-platform.test"
 ALIAS = "www.mvp-platform.test"
@@ -203,9 +205,12 @@ def test_release_record_and_idle_colour(host):
 
 def test_nginx_upstream_file_names_the_live_colour(host):
     with host.sudo():
-        upstream = host.run("cat /etc/nginx/mvp/upstream.conf /etc/nginx/mvp/pool/*/*.conf").stdout
-    assert "# mvp-active-colour: blue" in upstream
-    assert "127.0.0.1:3100" in upstream and "127.0.0.1:3101" in upstream
+        upstream = host.run(f"cat {NGINX_POOL_FILES}").stdout
+        markers = host.run("ls /etc/nginx/mvp/live").stdout.split()
+    # Blue: no green marker; the switch knows both colours' ports, the pool its local sockets.
+    assert not [m for m in markers if m.endswith(".green")], markers
+    assert "127.0.0.1:3100" in upstream and "127.0.0.1:3101" in upstream and "127.0.0.1:3201" in upstream
+    assert "server unix:/run/mvp-nginx/" in upstream
     assert "keepalive 32;" in upstream
 
 

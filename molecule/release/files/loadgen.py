@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """Steady HTTPS load through nginx for release tests (runs inside the test host, loopback only).
 
-    mvp-rel-loadgen --out RESULT.json [--host DOMAIN] [--threads 4] [--interval 0.05]
-                    [--paths / /api/health] [--max-seconds 900] [--stop-file PATH]
+    mvp-rel-loadgen --out RESULT.json [--host DOMAIN] [--port 443] [--threads 4] [--no-retry-threads 2]
+                    [--interval 0.05] [--paths / /api/health] [--max-seconds 900] [--stop-file PATH]
 
 Each thread keeps one keepalive HTTPS connection to DOMAIN:443 (resolving to 127.0.0.1) and
 sends GET requests in turn to every path, sleeping --interval between them, until the stop file
@@ -13,6 +13,9 @@ Like browsers and HTTP libraries (RFC 9112, 9.3.1), a request that fails on a *r
 connection before any byte of the answer arrived (the server closed the idle connection, which
 nginx does when a reload retires its old workers) is retried once on a new connection; these are
 counted separately as `stale_keepalive_retries`, and a failure of the retry counts as failed.
+Many API clients do not retry (Python's requests, non-idempotent requests in most libraries): the
+--no-retry-threads clients (in addition to --threads) keep their connection alive the same way
+but count such a request as failed; their share is reported as `no_retry` (requests, failed).
 
 The result (JSON): requests, failed, failures (first 50 with time and reason), longest_gap_ms
 (the longest time without any successful answer, over all threads), versions seen per path
@@ -36,6 +39,7 @@ class Stats:
         self.failed = 0
         self.retries = 0
         self.failures: list[dict] = []
+        self.no_retry = {"requests": 0, "failed": 0}
         self.last_ok = None
         self.longest_gap = 0.0
         self.longest_gap_at = None
@@ -56,12 +60,19 @@ class Stats:
             seen["count"] += 1
             seen["last_s"] = round(now - self.started, 3)
 
-    def fail(self, path: str, reason: str) -> None:
+    def fail(self, path: str, reason: str, client: str = "retrying") -> None:
         with self.lock:
             self.requests += 1
             self.failed += 1
             if len(self.failures) < 50:
-                self.failures.append({"t_s": round(time.time() - self.started, 3), "path": path, "reason": reason})
+                self.failures.append(
+                    {"t_s": round(time.time() - self.started, 3), "path": path, "client": client, "reason": reason}
+                )
+
+    def counted_no_retry(self, failed: bool) -> None:
+        with self.lock:
+            self.no_retry["requests"] += 1
+            self.no_retry["failed"] += int(failed)
 
     def retried(self) -> None:
         with self.lock:
@@ -69,11 +80,15 @@ class Stats:
 
 
 class Client:
-    """One keepalive HTTPS connection; retries once when a reused connection was closed idle."""
+    """One keepalive HTTPS connection; retries once when a reused connection was closed idle,
+    unless retry is False (then that request fails, as it does for clients that never retry)."""
 
-    def __init__(self, host: str, stats: Stats) -> None:
+    def __init__(self, host: str, stats: Stats, retry: bool = True, port: int = 443) -> None:
         self.host = host
+        self.port = port
         self.stats = stats
+        self.retry = retry
+        self.kind = "retrying" if retry else "no-retry"
         self.ctx = ssl.create_default_context()
         self.ctx.check_hostname = False
         self.ctx.verify_mode = ssl.CERT_NONE  # the scenario's self-signed certificate; loopback only
@@ -88,7 +103,7 @@ class Client:
     def _send(self, path: str):
         if self.conn is None:
             # DOMAIN resolves to 127.0.0.1 in the test host (/etc/hosts).
-            self.conn = http.client.HTTPSConnection(self.host, 443, timeout=10, context=self.ctx)
+            self.conn = http.client.HTTPSConnection(self.host, self.port, timeout=10, context=self.ctx)
             self.used = False
         reused = self.used
         try:
@@ -103,33 +118,45 @@ class Client:
             return None, f"{type(exc).__name__}: {exc}"
 
     def get(self, path: str) -> None:
+        failed = self._get(path)
+        if not self.retry:
+            self.stats.counted_no_retry(failed)
+
+    def _fail(self, path: str, reason: str) -> bool:
+        self.stats.fail(path, reason, self.kind)
+        return True
+
+    def _get(self, path: str) -> bool:
+        """One request; True when it failed."""
         resp, error = self._send(path)
-        if error == "stale":
+        if error == "stale" and self.retry:
             self.stats.retried()
             resp, error = self._send(path)
             error = "connection closed twice" if error == "stale" else error
+        elif error == "stale":
+            error = "the server closed the reused keepalive connection (not retried)"
         if resp is None:
-            self.stats.fail(path, error)
-            return
+            return self._fail(path, error)
         try:
             body = resp.read()
         except (OSError, http.client.HTTPException) as exc:
             self.close()
-            self.stats.fail(path, f"reading the body: {type(exc).__name__}: {exc}")
-            return
+            return self._fail(path, f"reading the body: {type(exc).__name__}: {exc}")
         version = resp.getheader("X-App-Version", "?")
+        failed = False
         if resp.status != 200:
-            self.stats.fail(path, f"status {resp.status} from {version}: {body[:120]!r}")
+            failed = self._fail(path, f"status {resp.status} from {version}: {body[:120]!r}")
         elif path.startswith("/api/health") and b'"status": "ok"' not in body:
-            self.stats.fail(path, f"unhealthy answer from {version}: {body[:120]!r}")
+            failed = self._fail(path, f"unhealthy answer from {version}: {body[:120]!r}")
         else:
             self.stats.ok(path, version)
         if resp.will_close:
             self.close()
+        return failed
 
 
-def worker(args, stats: Stats, stop: threading.Event, offset: int) -> None:
-    client = Client(args.host, stats)
+def worker(args, stats: Stats, stop: threading.Event, offset: int, retry: bool) -> None:
+    client = Client(args.host, stats, retry, args.port)
     i = offset
     while not stop.is_set():
         client.get(args.paths[i % len(args.paths)])
@@ -142,17 +169,24 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", required=True)
     parser.add_argument("--host", default="mvp-release.test")
+    parser.add_argument("--port", type=int, default=443)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--no-retry-threads", type=int, default=2)
     parser.add_argument("--interval", type=float, default=0.05)
     parser.add_argument("--paths", nargs="+", default=["/", "/api/health"])
     parser.add_argument("--max-seconds", type=float, default=900)
     parser.add_argument("--stop-file", default="")
     args = parser.parse_args()
     args.threads = max(1, min(args.threads, 16))
+    args.no_retry_threads = max(0, min(args.no_retry_threads, 16))
     args.max_seconds = min(args.max_seconds, 1800)
     stats = Stats()
     stop = threading.Event()
-    threads = [threading.Thread(target=worker, args=(args, stats, stop, n), daemon=True) for n in range(args.threads)]
+    kinds = [True] * args.threads + [False] * args.no_retry_threads
+    threads = [
+        threading.Thread(target=worker, args=(args, stats, stop, n, retry), daemon=True)
+        for n, retry in enumerate(kinds)
+    ]
     for t in threads:
         t.start()
     deadline = time.monotonic() + args.max_seconds
@@ -177,6 +211,8 @@ def main() -> int:
         "duration_s": round(time.time() - stats.started, 2),
         "started_at": stats.started,
         "threads": args.threads,
+        "no_retry_threads": args.no_retry_threads,
+        "no_retry": stats.no_retry,
         "interval_s": args.interval,
     }
     tmp = args.out + ".tmp"

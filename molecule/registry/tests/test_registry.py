@@ -1,0 +1,318 @@
+"""A real registry path (issue 11, APP-3), in order, on the converged platform host.
+
+prepare pushed 1.0.0, 2.0.0 (also tagged by branch and git sha) and 2.1.0 (a migration that fails)
+with scripts/push-images.sh to the test registry (TLS from a test CA, htpasswd auth); converge
+(site.yml's app_stack and nginx plays) logged in with the vault's credentials, pulled 1.0.0 and
+serves it. Under steady HTTPS load (keepalive clients that retry a stale connection once, and
+clients that never retry): deploy.yml 1.0.0 again (the installed version becomes a recorded
+release), deploy.yml 2.0.0 (with its migration) -> 0 failed requests; deploy.yml
+2.1.0 -> its migration fails, the play stops before the switch naming the migration, 2.0.0 keeps
+serving, 0 failed requests; an unreachable registry and a wrong password -> a clear error naming
+the registry, nothing changed; rollback.yml -> 1.0.0, 0 failed requests. The tests depend on each
+other's order (pytest runs them in file order).
+"""
+
+import json
+import os
+import re
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+testinfra_hosts = ["mvp-reg-app"]
+
+ROOT = Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY", Path(__file__).resolve().parents[3]))
+SCENARIO = Path(os.environ.get("MOLECULE_SCENARIO_DIRECTORY", Path(__file__).resolve().parents[1]))
+# The conftest's check/diff run and this module's playbooks read the scenario's vault.
+os.environ.setdefault("ANSIBLE_VAULT_PASSWORD_FILE", str(SCENARIO / "vault-password"))
+os.environ.setdefault("ANSIBLE_CONFIG", str(ROOT / "ansible.cfg"))
+os.environ.setdefault("ANSIBLE_COLLECTIONS_PATH", str(ROOT / ".ansible" / "collections"))
+MVP = "/opt/mvp"
+REGISTRY = "registry.mvp-reg.test:5000"
+REPO = f"{REGISTRY}/mvp"
+RESULTS = {}
+
+
+def playbook(name: str, *extra: str, timeout: int = 900) -> subprocess.CompletedProcess:
+    """Run one of the collection's root playbooks (or a scenario playbook) against the scenario's hosts."""
+    env = {
+        **os.environ,
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_FORCE_COLOR": "0",
+        "GITHUB_ACTOR": "molecule-registry",
+    }
+    cmd = ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], str(ROOT / name), *extra]
+    started = time.monotonic()
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False, env=env)
+    proc.wall_s = round(time.monotonic() - started, 1)
+    print(f"\nPLAYBOOK {name} {' '.join(extra)}: rc={proc.returncode} wall={proc.wall_s}s")
+    return proc
+
+
+def out(proc) -> str:
+    return proc.stdout[-8000:] + proc.stderr[-3000:]
+
+
+def sh(host, cmd: str) -> str:
+    with host.sudo():
+        result = host.run(cmd)
+    assert result.rc == 0, f"{cmd}\nrc={result.rc}\n{result.stdout}\n{result.stderr}"
+    return result.stdout
+
+
+def live(host) -> dict:
+    return json.loads(sh(host, f"cat {MVP}/current.json"))
+
+
+def running(host, colour: str) -> list[str]:
+    return sh(host, f"docker ps --filter label=mvp.colour={colour} --format '{{{{.Names}}}}'").split()
+
+
+def page(host) -> str:
+    return sh(host, "curl -fsSk https://mvp-reg.test/")
+
+
+def registry_api(host, path: str, auth: bool = True) -> tuple[int, dict]:
+    """GET the registry's API from the platform host, verifying its certificate with the test CA."""
+    creds = '-u "$(cat /root/mvp-reg-creds)"' if auth else ""
+    text = sh(
+        host,
+        f"curl -sS --cacert /root/mvp-reg-ca.crt {creds} -o /tmp/mvp-reg-api.json -w '%{{http_code}}' "
+        f"https://{REGISTRY}{path}",
+    )
+    body = sh(host, "cat /tmp/mvp-reg-api.json")
+    return int(text), (json.loads(body) if body.strip().startswith("{") else {})
+
+
+class Load:
+    """The load generator as a transient systemd unit inside the test host (bounded: 10 minutes)."""
+
+    def __init__(self, host, name: str) -> None:
+        self.host = host
+        self.name = name
+        self.out = f"/root/mvp-reg-load-{name}.json"
+        self.stop_file = f"/run/mvp-reg-load-{name}.stop"
+
+    def __enter__(self):
+        sh(self.host, f"rm -f {self.out} {self.stop_file}")
+        sh(
+            self.host,
+            f"systemd-run --unit=mvp-reg-load-{self.name} --collect /usr/local/bin/mvp-rel-loadgen "
+            f"--host mvp-reg.test --out {self.out} --stop-file {self.stop_file} --threads 4 "
+            "--no-retry-threads 2 --interval 0.05 --max-seconds 600",
+        )
+        time.sleep(3)  # a steady state before the release starts
+        return self
+
+    def __exit__(self, *exc) -> None:
+        time.sleep(3)  # and after it ends
+        sh(self.host, f"touch {self.stop_file}")
+        for _ in range(60):
+            if self.host.file(self.out).exists:
+                break
+            time.sleep(0.5)
+        self.result = json.loads(sh(self.host, f"cat {self.out}"))
+        keys = ("requests", "failed", "stale_keepalive_retries", "no_retry", "longest_gap_ms")
+        RESULTS[self.name] = {k: self.result[k] for k in keys}
+        print(f"\nLOAD {self.name}: {json.dumps(RESULTS[self.name])}")
+
+
+def assert_no_failed_requests(load: Load) -> None:
+    result = load.result
+    assert result["requests"] > 100, result
+    assert result["no_retry"]["requests"] > 20, result
+    assert result["failed"] == 0, json.dumps(result, indent=1)[:3000]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _registry_creds(host):
+    """The registry user's credentials for the tests' own API calls, from the scenario's vault."""
+    proc = subprocess.run(
+        [
+            "ansible",
+            "localhost",
+            "-i",
+            os.environ["MOLECULE_INVENTORY_FILE"],
+            "-m",
+            "ansible.builtin.debug",
+            "-a",
+            "msg={{ vault_registry_username }}:{{ vault_registry_password }}",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "ANSIBLE_NOCOLOR": "1"},
+    )
+    creds = re.search(r'"msg": "([^"]+)"', proc.stdout).group(1)
+    with host.sudo():
+        host.run(f"umask 077; printf '%s' '{creds}' > /root/mvp-reg-creds")
+    yield creds
+    with host.sudo():
+        host.run("rm -f /root/mvp-reg-creds")
+
+
+def test_the_registry_requires_tls_and_credentials(host):
+    code, _ = registry_api(host, "/v2/", auth=False)
+    assert code == 401
+    code, _ = registry_api(host, "/v2/")
+    assert code == 200
+    # The certificate is verified against the test CA (curl fails on any other).
+    with host.sudo():
+        assert host.run(f"curl -sS -o /dev/null https://{REGISTRY}/v2/").rc != 0
+
+
+def test_push_images_tagged_version_branch_and_sha(host):
+    sha = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    for service in ("frontend", "backend"):
+        code, tags = registry_api(host, f"/v2/mvp/{service}/tags/list")
+        assert code == 200, tags
+        assert {"1.0.0", "2.0.0", "2.1.0", sha} <= set(tags["tags"]), tags
+        assert "latest" not in tags["tags"]
+        # The sha and branch tags are the same image as 2.0.0.
+        digests = set()
+        for tag in ("2.0.0", sha, *[t for t in tags["tags"] if t not in {"1.0.0", "2.0.0", "2.1.0", sha}]):
+            text = sh(
+                host,
+                'curl -sS --cacert /root/mvp-reg-ca.crt -u "$(cat /root/mvp-reg-creds)" -o /dev/null -D - '
+                "-H 'Accept: application/vnd.docker.distribution.manifest.v2+json' "
+                f"https://{REGISTRY}/v2/mvp/{service}/manifests/{tag}",
+            )
+            digests.add(re.search(r"(?im)^docker-content-digest:\s*(\S+)", text).group(1))
+        assert len(digests) == 1, (service, digests)
+        assert len(tags["tags"]) == 5, tags  # 1.0.0, 2.0.0, 2.1.0, the branch and the sha
+
+
+def test_site_yml_logged_in_pulled_and_serves_1_0_0(host):
+    assert live(host)["version"] == "1.0.0"
+    assert "frontend version 1.0.0" in page(host)
+    config = json.loads(sh(host, "cat /root/.docker/config.json"))
+    assert REGISTRY in config["auths"], config.keys()
+    assert host.file(f"/etc/docker/certs.d/{REGISTRY}/ca.crt").exists
+    digests = sh(host, f"docker image inspect -f '{{{{json .RepoDigests}}}}' {REPO}/backend:1.0.0")
+    assert f"{REPO}/backend@sha256:" in digests
+
+
+def test_check_diff_on_the_converged_host_changes_nothing(check_diff_run, _registry_creds):
+    assert check_diff_run["rc"] == 0, check_diff_run["output"]
+    assert check_diff_run["recap"], check_diff_run["output"]
+    assert not check_diff_run["changed"], check_diff_run["output"]
+    assert _registry_creds.split(":", 1)[1] not in check_diff_run["output"], "the registry password was printed"
+
+
+def test_deploy_1_0_0_from_the_registry_under_load(host):
+    """The installed version again, into the other colour: recorded as a release rollback.yml can return to."""
+    old = live(host)["colour"]
+    with Load(host, "deploy-1.0.0") as load:
+        proc = playbook("deploy.yml", "-e", "app_version=1.0.0")
+    assert proc.returncode == 0, out(proc)
+    RESULTS["deploy_1.0.0_wall_s"] = proc.wall_s
+    assert_no_failed_requests(load)
+    assert live(host)["version"] == "1.0.0" and live(host)["colour"] != old
+
+
+def test_deploy_2_0_0_with_its_migration_under_load(host):
+    old = live(host)["colour"]
+    with Load(host, "deploy-2.0.0") as load:
+        proc = playbook("deploy.yml", "-e", "app_version=2.0.0")
+    assert proc.returncode == 0, out(proc)
+    RESULTS["deploy_2.0.0_wall_s"] = proc.wall_s
+    assert_no_failed_requests(load)
+    now = live(host)
+    assert now["version"] == "2.0.0" and now["colour"] != old
+    assert running(host, old) == []
+    assert "frontend version 2.0.0" in page(host)
+    log = json.loads(sh(host, f"cat {MVP}/releases.json"))
+    assert log[-1]["version"] == "2.0.0" and log[-1]["migrated"] is True and log[-1]["result"] == "success"
+    assert any(d.startswith(f"{REPO}/backend@sha256:") for d in log[-1]["images"]["backend"]["digests"]), log[-1]
+    # The migration of 2.0.0 ran against the database before the switch.
+    health = json.loads(sh(host, "curl -fsSk https://mvp-reg.test/api/health"))
+    assert health["database"]["schema_version"] == "2.0.0", health
+    # The password never reaches the output.
+    assert sh(host, "cut -d: -f2- /root/mvp-reg-creds") not in proc.stdout + proc.stderr
+
+
+def test_a_release_whose_migration_fails_stops_before_the_switch(host):
+    before = live(host)
+    with Load(host, "deploy-2.1.0") as load:
+        proc = playbook("deploy.yml", "-e", "app_version=2.1.0")
+    text = out(proc)
+    RESULTS["deploy_2.1.0_wall_s"] = proc.wall_s
+    assert proc.returncode != 0, text
+    assert "Release 2.1.0 FAILED" in text, text
+    assert "nginx was never switched" in text, text
+    named = r"The database migration of release 2\.1\.0 failed: `migrate` \(app_stack_migrate_command\)"
+    assert re.search(named, text), text
+    assert "migration failed on purpose" in text, text  # the migration's own output
+    assert_no_failed_requests(load)
+    for path in ("/", "/api/health"):
+        assert set(load.result["versions"][path]) == {"2.0.0"}, load.result["versions"]
+    assert live(host) == before
+    new = "green" if before["colour"] == "blue" else "blue"
+    assert running(host, new) == [], "nothing of the failed release may run"
+    log = json.loads(sh(host, f"cat {MVP}/releases.json"))
+    assert log[-1]["version"] == "2.1.0" and log[-1]["result"] == "failed"
+    assert "migration" in log[-1]["error"]
+    assert not host.file(f"{MVP}/deploy.lock").exists
+
+
+@pytest.mark.parametrize(
+    ("case", "extra", "expected"),
+    [
+        (
+            "unreachable",
+            ["-e", "app_stack_registry_url=registry.mvp-reg.test:5999"],
+            r"Cannot log in to the registry registry\.mvp-reg\.test:5999 \(app_stack_registry_url\) as 'mvp-ci': "
+            r".*(connection refused|connect)",
+        ),
+        (
+            "wrong password",
+            ["-e", "vault_registry_password=not-the-password-0123456789"],
+            r"Cannot log in to the registry registry\.mvp-reg\.test:5000 \(app_stack_registry_url\) as 'mvp-ci': "
+            r".*(401|nauthorized|incorrect)",
+        ),
+    ],
+    ids=["unreachable", "wrong-password"],
+)
+def test_a_registry_that_cannot_be_used_fails_clearly_and_changes_nothing(host, case, extra, expected):
+    before = live(host)
+    config = sh(host, "cat /root/.docker/config.json")
+    proc = playbook("deploy.yml", "-e", "app_version=1.0.0", *extra)
+    text = out(proc)
+    assert proc.returncode != 0, text
+    assert re.search(expected, text, re.I | re.S), text
+    assert "nginx was never switched" in text, text
+    assert "not-the-password" not in text
+    assert live(host) == before
+    assert sh(host, "cat /root/.docker/config.json") == config, "the stored login must stay as it was"
+    assert f"frontend version {before['version']}" in page(host)
+
+
+def test_rollback_returns_to_1_0_0_under_load(host):
+    with Load(host, "rollback") as load:
+        proc = playbook("rollback.yml")
+    assert proc.returncode == 0, out(proc)
+    RESULTS["rollback_wall_s"] = proc.wall_s
+    assert_no_failed_requests(load)
+    assert live(host)["version"] == "1.0.0"
+    assert "frontend version 1.0.0" in page(host)
+
+
+def test_site_yml_after_the_releases_is_idempotent(host):
+    before = live(host)
+    proc = playbook(str(SCENARIO / "converge.yml"))
+    assert proc.returncode == 0, out(proc)
+    recap = re.search(r"mvp-reg-app\s+:\s+ok=\d+\s+changed=(\d+)", proc.stdout)
+    assert recap and recap.group(1) == "0", out(proc)
+    assert live(host) == before
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _write_results():
+    yield
+    path = Path(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", SCENARIO)) / "registry-load.json"
+    path.write_text(json.dumps(RESULTS, indent=2))
+    print(f"\nREGISTRY SCENARIO RESULTS: {json.dumps(RESULTS)}")
