@@ -9,6 +9,8 @@
 #   dev-up    the development stack of app/compose.yaml on 127.0.0.1:5000/5001/5432
 #   dev-down  stop it and remove its containers (the database volume stays; PURGE=1 drops it)
 #   dev-test  dev-up, edit a source file of each app, wait for the new answer, restore, dev-down
+#   image-test  the production images as a release runs them: the migration command, both
+#             services against PostgreSQL, Docker's HEALTHCHECK, the page, exit 0 on SIGTERM
 set -euo pipefail
 
 log() { printf '==> %s\n' "$*" >&2; }
@@ -48,8 +50,8 @@ lint() {
   local dir
   for dir in backend frontend; do
     log "app/${dir}: eslint, prettier --check, tsc --noEmit."
-    (cd "${APP}/${dir}" && npx --no eslint --max-warnings 0 . && npx --no prettier --check --log-level warn . \
-      && npx --no tsc --noEmit)
+    (cd "${APP}/${dir}" && npm run --silent lint && npm run --silent format:check -- --log-level warn \
+      && npm run --silent typecheck)
   done
 }
 
@@ -213,6 +215,70 @@ dev_test() {
   [ "$failed" -eq 0 ]
 }
 
+# check NAME COMMAND...: one named check for image_test's summary.
+check() {
+  local name=$1
+  shift
+  if "$@"; then
+    CHECKS_PASSED=$((CHECKS_PASSED + 1))
+  else
+    echo "FAIL ${name}" >&2
+    CHECKS_FAILED=$((CHECKS_FAILED + 1))
+  fi
+}
+
+healthy() {
+  local c=$1 i
+  for i in $(seq 1 90); do
+    [ "$(docker inspect -f '{{.State.Health.Status}}' "$c" 2>/dev/null)" = healthy ] && return 0
+    sleep 1
+  done
+  return 1
+}
+
+image_test() {
+  local version=${APP_VERSION:-$(sed -n 's/^  "version": "\(.*\)",$/\1/p' "${APP}/backend/package.json")}
+  local prefix=${IMAGE_PREFIX:-local} pg="mvp-app-imgtest-$$" url out fe be t0
+  CHECKS_PASSED=0 CHECKS_FAILED=0
+  # The services share the database container's network namespace (no network to create):
+  # PostgreSQL on 127.0.0.1:5432, the backend on :3001, the frontend on :3000 in there.
+  # shellcheck disable=SC2064
+  trap "docker rm -f '${pg}-fe' '${pg}-be' '${pg}' >/dev/null 2>&1 || true" RETURN
+  docker run -d --name "$pg" -e POSTGRES_USER=smoke -e POSTGRES_PASSWORD=smoke -e POSTGRES_DB=smoke \
+    -p 127.0.0.1::3000 -p 127.0.0.1::3001 "$POSTGRES_IMAGE" >/dev/null
+  for _ in $(seq 1 120); do docker exec "$pg" pg_isready -h 127.0.0.1 -U smoke >/dev/null 2>&1 && break; sleep 0.5; done
+  url=postgresql://smoke:smoke@127.0.0.1:5432/smoke
+  out=$(docker run --rm --network "container:${pg}" -e "DATABASE_URL=${url}" \
+        "${prefix}/mvp-app-backend:${version}" node dist/migrate/cli.js deploy 2>&1) || true
+  check "the migration command applies both migrations" grep -q 'applied 2 migration' <<<"$out"
+  docker run -d --name "${pg}-be" --network "container:${pg}" -e "DATABASE_URL=${url}" -e LOG_LEVEL=info \
+    -e PAYMENT_TERMINAL_KEY=TinkoffBankTest -e PAYMENT_PASSWORD=TinkoffBankTest \
+    "${prefix}/mvp-app-backend:${version}" >/dev/null
+  docker run -d --name "${pg}-fe" --network "container:${pg}" -e BACKEND_INTERNAL_URL=http://127.0.0.1:3001 \
+    "${prefix}/mvp-app-frontend:${version}" >/dev/null
+  be=$(docker port "$pg" 3001/tcp | head -n1)
+  fe=$(docker port "$pg" 3000/tcp | head -n1)
+  check "backend HEALTHCHECK reports healthy" healthy "${pg}-be"
+  check "frontend HEALTHCHECK reports healthy" healthy "${pg}-fe"
+  check "/api/health is ok at this release's schema" wait_for "http://${be}/api/health" 30 \
+    '"status":"ok".*"schema_version":"20261201130000_notification_dedup"'
+  check "the page shows its version and the backend's health" wait_for "http://${fe}/" 30 \
+    "frontend version ${version}.*>ok<"
+  check "a forged payment notification is refused" bash -c \
+    "[ \"\$(curl -s -o /dev/null -w '%{http_code}' -H 'content-type: application/json' \
+      -d '{\"TerminalKey\":\"TinkoffBankTest\",\"OrderId\":\"1\",\"Status\":\"CONFIRMED\",\"PaymentId\":1,\"Amount\":1,\"Token\":\"00\"}' \
+      http://${be}/api/payments/webhook)\" = 403 ]"
+  check "runs as a non-root user" test "$(docker exec "${pg}-be" id -u)" != 0
+  for c in be fe; do
+    t0=$(date +%s.%N)
+    docker stop -t 30 "${pg}-${c}" >/dev/null
+    check "${c} exits 0 on SIGTERM" test "$(docker inspect -f '{{.State.ExitCode}}' "${pg}-${c}")" = 0
+    awk -v c="$c" -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%s stopped in %.1f s\n", c, b - a }'
+  done
+  echo "image-test: ${CHECKS_PASSED} passed, ${CHECKS_FAILED} failed"
+  [ "$CHECKS_FAILED" -eq 0 ]
+}
+
 case "${1:-}" in
   deps) deps ;;
   lint) lint ;;
@@ -220,5 +286,6 @@ case "${1:-}" in
   dev-up) dev_up ;;
   dev-down) dev_down ;;
   dev-test) dev_test ;;
-  *) die "usage: $0 deps|lint|test|dev-up|dev-down|dev-test" ;;
+  image-test) image_test ;;
+  *) die "usage: $0 deps|lint|test|dev-up|dev-down|dev-test|image-test" ;;
 esac

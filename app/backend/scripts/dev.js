@@ -10,12 +10,14 @@ function once(args, env = {}) {
   return r.status === 0;
 }
 
-once(['node_modules/prisma/build/index.js', 'generate'], {
+const generated = once(['node_modules/prisma/build/index.js', 'generate'], {
   PRISMA_SCHEMA_ENGINE_BINARY: '/bin/true',
   CHECKPOINT_DISABLE: '1',
-}) || process.exit(1);
-if (!once(tsc)) console.error('dev: the first build failed; fix the error, the watcher picks it up');
-once(['dist/migrate/cli.js', 'deploy']) || console.error('dev: migrations failed (see above)');
+});
+if (!generated) process.exit(1);
+if (!once(tsc))
+  console.error('dev: the first build failed; fix the error, the watcher picks it up');
+if (!once(['dist/migrate/cli.js', 'deploy'])) console.error('dev: migrations failed (see above)');
 
 const children = [
   spawn(node, [...tsc, '--watch', '--preserveWatchOutput'], { stdio: 'inherit' }),
