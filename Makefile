@@ -17,7 +17,7 @@ MOLECULE_SCENARIOS ?= default
 ALL_SCENARIOS := $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 
 .PHONY: help setup docker images fixtures promtool demo demo-destroy test test-all lint sanity unit build-check \
-        molecule molecule-all bench audit changelog lock clean app app-deps app-lint app-test app-images \
+        molecule molecule-all bench audit changelog lock clean app app-deps app-lint app-test app-images app-image-test \
         dev dev-down dev-test
 
 help: ## List the targets
@@ -101,6 +101,9 @@ app-test: fixtures ## Unit tests of both apps; the backend's integration tests a
 
 app-images: docker ## Production images of the application (and their Node base), saved for app_stack
 	@SAVE=1 scripts/build-app-images.sh
+
+app-image-test: app-images fixtures ## The production images as a release runs them (migrate, health, page, SIGTERM)
+	@scripts/app.sh image-test
 
 dev: docker ## Development stack: frontend :5000 (hot reload), backend :5001 (watch), PostgreSQL :5432
 	@scripts/app.sh dev-up
