@@ -22,7 +22,8 @@ ALL_SCENARIOS := $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule
 DISTRO_SCENARIOS := host_baseline platform_development
 
 .PHONY: help setup docker images fixtures promtool demo demo-destroy test test-all lint sanity unit build-check \
-        molecule molecule-all bench audit changelog lock clean
+        molecule molecule-all bench audit changelog lock clean app app-deps app-lint app-test app-images app-image-test \
+        dev dev-down dev-test
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -55,14 +56,16 @@ demo: setup fixtures ## Create the local throwaway host and converge the develop
 demo-destroy: ## Remove the local demo host and its data
 	@scripts/demo.sh destroy
 
-test: lint sanity unit build-check molecule ## Everything CI runs: linters, sanity, unit, build, the full-stack scenario
+test: lint sanity unit build-check app molecule ## Everything CI runs: linters, sanity, unit, build, the app, the full-stack scenario
 
 test-all: ## `test` with every molecule scenario, then the portable ones on Debian 12
 	@$(MAKE) test MOLECULE_SCENARIOS="$(ALL_SCENARIOS)"
 	@$(MAKE) molecule MOLECULE_SCENARIOS="$(DISTRO_SCENARIOS)" MOLECULE_DISTRO=debian12
 
-lint: setup ## ansible-lint (production profile), yamllint, ruff, vault check
+lint: setup ## ansible-lint (production profile), yamllint, ruff, vault check, workflow linters
 	yamllint --strict .
+	actionlint
+	zizmor --offline --quiet .github/workflows
 	ansible-lint
 	ruff check .
 	ruff format --check .
@@ -90,6 +93,32 @@ molecule-all: setup fixtures ## Run every molecule scenario
 
 bench: setup fixtures ## Run the benchmarks; results as JSON in benchmarks/results/
 	@scripts/bench.sh
+
+app: app-lint app-test dev-test ## The reference application (app/): lint, types, unit + integration tests, hot reload
+
+app-deps: ## Node.js LTS (from the npm registry) and the application's npm dependencies
+	@scripts/app.sh deps
+
+app-lint: ## ESLint, Prettier --check and tsc --noEmit of app/backend and app/frontend
+	@scripts/app.sh lint
+
+app-test: fixtures ## Unit tests of both apps; the backend's integration tests against PostgreSQL
+	@scripts/app.sh test
+
+app-images: docker ## Production images of the application (and their Node base), saved for app_stack
+	@SAVE=1 scripts/build-app-images.sh
+
+app-image-test: app-images fixtures ## The production images as a release runs them (migrate, health, page, SIGTERM)
+	@scripts/app.sh image-test
+
+dev: docker ## Development stack: frontend :5000 (hot reload), backend :5001 (watch), PostgreSQL :5432
+	@scripts/app.sh dev-up
+
+dev-down: ## Stop the development stack (PURGE=1 also drops its database volume)
+	@scripts/app.sh dev-down
+
+dev-test: docker ## make dev's hot-reload test: edit a file of each app, see it served, restore, tear down
+	@scripts/app.sh dev-test
 
 audit: setup ## pip-audit of the pinned dependencies (needs PyPI's JSON API; runs in GitHub CI)
 	pip-audit --strict -r requirements/constraints.txt --progress-spinner off
