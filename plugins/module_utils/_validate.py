@@ -84,7 +84,7 @@ def split_image_ref(value) -> dict | None:
     m = _IMAGE_REF.fullmatch(text)
     if not m:
         return None
-    first, _, rest = m.group("repo").partition("/")
+    first, _sep, rest = m.group("repo").partition("/")
     # As Docker reads it: the first component names a registry only with a dot, a port or as
     # localhost; otherwise it is a path component, which must be lower case.
     if rest and not ("." in first or ":" in first or first == "localhost") and first != first.lower():
@@ -138,7 +138,7 @@ def cidr(value, bare: bool = False) -> bool:
         return False
     if "/" not in text:
         return bare and ip_address(text)
-    address, _, prefix = text.partition("/")
+    address, _sep, prefix = text.partition("/")
     if not prefix.isdigit() or prefix != str(int(prefix)) or not ip_address(address):
         return False
     try:
@@ -180,7 +180,7 @@ def host_port(value) -> bool:
     text = _text(value)
     if text is None or ":" not in text:
         return False
-    host, _, number = text.rpartition(":")
+    host, _sep, number = text.rpartition(":")
     if not port(number):
         return False
     if host.startswith("[") and host.endswith("]"):

@@ -41,7 +41,7 @@ def test_defaults_and_argument_specs_agree(role):
 
 @pytest.mark.parametrize("role", ROLES)
 def test_every_option_is_prefixed_and_described(role):
-    options, _, _ = load(role)
+    options = load(role)[0]
     prefix = f"{role}_"
     wrong = [n for n in options if not n.startswith(prefix)]
     assert not wrong, f"{role}: options without the role prefix: {wrong}"

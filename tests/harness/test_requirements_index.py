@@ -41,7 +41,7 @@ def test_every_cited_id_is_in_the_index():
 
 
 def test_every_row_names_paths_that_exist():
-    for requirement, (_, meaning, implemented, proved) in index_rows().items():
+    for requirement, (_id, meaning, implemented, proved) in index_rows().items():
         assert meaning, requirement
         for path in re.findall(r"`([^`\s]+)`", implemented + " " + proved):
             if "/" in path or path.startswith("."):

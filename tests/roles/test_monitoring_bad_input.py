@@ -95,7 +95,7 @@ CASES = {
     ),
     "redis memory threshold": (
         {"monitoring_alert_redis_memory_percent": 150},
-        ["monitoring_alert_redis_memory_percent included"],
+        ["monitoring_alert_redis_memory_percent=150 must be a number from 0.1 to 100"],
     ),
     "webhook url": (
         {

@@ -24,7 +24,10 @@ def test_every_test_is_documented_and_every_doc_is_a_test():
 def test_tests_work_in_jinja():
     env = Environment(autoescape=False)  # noqa: S701 - renders expressions, not HTML
     env.tests.update(Rules().tests())
-    render = lambda expr: env.from_string("{{ " + expr + " }}").render()  # noqa: E731
+
+    def render(expr):
+        return env.from_string("{{ " + expr + " }}").render()
+
     assert render("'10.0.0.0/8' is cidr") == "True"
     assert render("'10.0.0.1' is cidr(bare=true)") == "True"
     assert render("'x' is dns_name(fqdn=true)") == "False"
