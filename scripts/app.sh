@@ -125,7 +125,8 @@ dev_up() {
   done
   log "Starting the development stack (frontend :5000, backend :5001, PostgreSQL :5432)."
   "${COMPOSE[@]}" up -d --build --renew-anon-volumes
-  wait_for http://127.0.0.1:5001/api/health 180 && wait_for http://127.0.0.1:5000/ 180 \
+  # The first start compiles both apps (minutes on a busy 2-core machine), later ones seconds.
+  wait_for http://127.0.0.1:5001/api/health 600 && wait_for http://127.0.0.1:5000/ 600 \
     || { "${COMPOSE[@]}" logs --tail 40 >&2; die "the development stack did not answer in time (logs above)."; }
   log "Ready: http://127.0.0.1:5000 (frontend), http://127.0.0.1:5001/api/health (backend)."
 }
@@ -162,9 +163,9 @@ text = open(path).read()
 assert old in text, f"{old!r} not in {path}"
 open(path, "w").write(text.replace(old, new, 1))
 PY
-  if ! wait_for "$url" 60 "$new"; then
+  if ! wait_for "$url" 90 "$new"; then
     mv -f "${file}.dev-test-orig" "$file"
-    echo "FAIL ${name}: ${url} did not show the edit within 60 s" >&2
+    echo "FAIL ${name}: ${url} did not show the edit within 90 s" >&2
     return 1
   fi
   t1=$(date +%s.%N)
