@@ -273,7 +273,9 @@ image_test() {
   for c in be fe; do
     t0=$(date +%s.%N)
     docker stop -t 30 "${pg}-${c}" >/dev/null
-    check "${c} exits 0 on SIGTERM" test "$(docker inspect -f '{{.State.ExitCode}}' "${pg}-${c}")" = 0
+    # The backend exits 0; Next's server cleans up and exits 143 (128 + SIGTERM) on purpose.
+    # Either way it ended by itself, not by Docker's SIGKILL (137) after the grace period.
+    check "${c} ends by itself on SIGTERM" grep -qxE '0|143' <<<"$(docker inspect -f '{{.State.ExitCode}}' "${pg}-${c}")"
     awk -v c="$c" -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%s stopped in %.1f s\n", c, b - a }'
   done
   echo "image-test: ${CHECKS_PASSED} passed, ${CHECKS_FAILED} failed"
