@@ -54,6 +54,17 @@ def wrong_code(secret: str) -> str:
     return f"{code:06d}"
 
 
+@pytest.fixture(scope="module", autouse=True)
+def fail2ban_ignores_the_test_client(request):
+    """The tests refuse logins on purpose from the allowed client: tell the running fail2ban (not its
+    configuration, so check/diff is unaffected) to ignore that client while they run. Banning
+    itself is tested in the host_baseline scenario."""
+    target = testinfra.get_host("docker://mvp-sec-host")
+    target.run("fail2ban-client set sshd addignoreip 10.81.0.20")
+    yield
+    target.run("fail2ban-client set sshd delignoreip 10.81.0.20")
+
+
 @pytest.fixture(scope="module")
 def allowed():
     return testinfra.get_host("docker://mvp-sec-client-allowed")
@@ -143,20 +154,22 @@ def test_deploy_user_is_never_asked_for_a_code(allowed):
 
 
 def test_first_login_enrolment_with_nullok(host, allowed):
-    """Not enrolled: key alone gets in (nullok); the admin enrols; from then on the code is needed."""
+    """Not enrolled: no code is asked (nullok); the admin enrols; from then on the code is needed."""
     secret_file = host.file(f"/home/{ENROL_USER}/.google_authenticator")
     assert not secret_file.exists
-    first = key_only(allowed, ENROL_USER)
+    # keyboard-interactive is offered but PAM asks nothing: the key alone gets in.
+    first = key_and_code(allowed, ENROL_USER, "000000")
     assert first.rc == 0 and "LOGGED-IN" in first.stdout, first.stdout + first.stderr
     # The documented enrolment command (roles/hardening/README.md), run in that first session.
-    enrol = key_only(allowed, ENROL_USER, command="google-authenticator -t -d -f -r 3 -R 30 -w 3 -q")
+    enrol = key_and_code(allowed, ENROL_USER, "000000", command="'google-authenticator -t -d -f -r 3 -R 30 -w 3 -q'")
     assert enrol.rc == 0, enrol.stdout + enrol.stderr
     with host.sudo():
         assert secret_file.mode == 0o400 and secret_file.user == ENROL_USER
         secret = secret_file.content_string.splitlines()[0].strip()
     assert re.fullmatch(r"[A-Z2-7]{16,}", secret)
-    again = key_only(allowed, ENROL_USER)
-    assert again.rc != 0 and "LOGGED-IN" not in again.stdout, again.stdout + again.stderr
+    assert key_only(allowed, ENROL_USER).rc != 0
+    wrong = key_and_code(allowed, ENROL_USER, wrong_code(secret))
+    assert wrong.rc != 0 and "LOGGED-IN" not in wrong.stdout, wrong.stdout + wrong.stderr
     fresh_window()
     coded = key_and_code(allowed, ENROL_USER, totp(secret))
     assert coded.rc == 0 and "LOGGED-IN" in coded.stdout, coded.stdout + coded.stderr

@@ -33,8 +33,7 @@ def new_lines(path: str, state: dict, limit: int = 64 << 20) -> Iterator[str]:
         rotated = path + ".1"
         try:
             if os.stat(rotated).st_ino == inode:
-                lines, _ = _read_from(rotated, offset, limit)
-                yield from lines
+                yield from _read_from(rotated, offset, limit)[0]
         except FileNotFoundError:
             pass
         offset = 0
