@@ -37,9 +37,18 @@ ROLE_CASES = {
         {"backup_offsite_retention": "7d"},
         r"argument 'backup_offsite_retention' is of type str and we were unable to convert to dict",
     ),
-    "relative backup root": ({"backup_root": "backups"}, r"backup_root='backups' must be an absolute path that is not a system directory"),
-    "backup root is /var": ({"backup_root": "/var"}, r"backup_root='/var' must be an absolute path that is not a system directory"),
-    "bad container name": ({"backup_postgres_container": "db; rm -rf /"}, r"backup_postgres_container='db; rm -rf /' must be a Docker name"),
+    "relative backup root": (
+        {"backup_root": "backups"},
+        r"backup_root='backups' must be an absolute path that is not a system directory",
+    ),
+    "backup root is /var": (
+        {"backup_root": "/var"},
+        r"backup_root='/var' must be an absolute path that is not a system directory",
+    ),
+    "bad container name": (
+        {"backup_postgres_container": "db; rm -rf /"},
+        r"backup_postgres_container='db; rm -rf /' must be a Docker name",
+    ),
     "bad checkpoint": ({"backup_checkpoint": "slow"}, r"backup_checkpoint must be one of: fast, spread, got: slow"),
     "off-site without an endpoint": (
         {**OFFSITE, "backup_offsite_s3_endpoint": "storage.example.com"},
