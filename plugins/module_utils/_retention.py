@@ -79,7 +79,8 @@ Chains and safety rules (applied whatever the policy)
   backup never looks like a backup.
 
 API: ``parse_duration``, ``Policy``, ``Backup``, ``walk_chain``, ``newest_complete``,
-``scan_directory``, ``plan_retention``, ``apply_plan``, ``rotate``, ``main`` (the CLI). Errors are ``RetentionError`` with a message naming the option.
+``scan_directory``, ``plan_retention``, ``apply_plan``, ``rotate``, ``main`` (the CLI). Errors are
+``RetentionError`` with a message naming the option.
 """
 
 from __future__ import annotations
