@@ -145,7 +145,8 @@ def _registry_creds(host):
         check=True,
         env={**os.environ, "ANSIBLE_NOCOLOR": "1"},
     )
-    creds = re.search(r'"msg": "([^"]+)"', proc.stdout).group(1)
+    # The JSON or the YAML result format, whichever ansible.cfg selects.
+    creds = re.search(r'"?msg"?:\s*"?([^"\n]+)', proc.stdout).group(1).strip()
     with host.sudo():
         host.run(f"umask 077; printf '%s' '{creds}' > /root/mvp-reg-creds")
     yield creds
