@@ -165,7 +165,7 @@ def audit(args: dict) -> dict:
             lynis_suggestions=lynis["suggestions"],
             lynis_warnings=lynis["warnings"],
         )
-    host, _, port = args["ssh_target"].rpartition(":")
+    host, _sep, port = args["ssh_target"].rpartition(":")
     proc = _run(["ssh-audit", "-j", "-p", port, host], timeout=120)
     try:
         ssh = parse_ssh_audit(json.loads(proc.stdout))
@@ -225,4 +225,4 @@ def main(argv: list) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    raise SystemExit(main(sys.argv[1:]))
