@@ -213,8 +213,8 @@ dev_test() {
   else
     failed=$((failed + 1))
   fi
-  if curl -fsS http://127.0.0.1:5000/ | grep -q 'frontend version dev' \
-     && curl -fsS http://127.0.0.1:5000/ | grep -q '>ok<'; then
+  # The backend may still be restarting after the restore: give it a moment.
+  if wait_for http://127.0.0.1:5000/ 60 'frontend version dev.*>ok<'; then
     passed=$((passed + 1))
   else
     echo "FAIL page: the frontend does not show its version and the backend's health 'ok'" >&2
