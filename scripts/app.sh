@@ -150,10 +150,10 @@ wait_for() {
   return 1
 }
 
-# hot_reload NAME FILE OLD NEW URL: replace OLD by NEW in FILE, time until URL shows NEW, restore,
-# time until it no longer does. Prints the seconds; returns 1 on a timeout.
+# hot_reload NAME FILE OLD NEW URL SEEN: replace OLD by NEW in FILE, time until URL's answer
+# contains SEEN, restore, time until it no longer does. Prints the seconds; 1 on a timeout.
 hot_reload() {
-  local name=$1 file=$2 old=$3 new=$4 url=$5 t0 t1 t2
+  local name=$1 file=$2 old=$3 new=$4 url=$5 seen=$6 t0 t1 t2
   cp -p "$file" "${file}.dev-test-orig"
   t0=$(date +%s.%N)
   python3 - "$file" "$old" "$new" <<'PY'
@@ -163,7 +163,7 @@ text = open(path).read()
 assert old in text, f"{old!r} not in {path}"
 open(path, "w").write(text.replace(old, new, 1))
 PY
-  if ! wait_for "$url" 90 "$new"; then
+  if ! wait_for "$url" 90 "$seen"; then
     mv -f "${file}.dev-test-orig" "$file"
     echo "FAIL ${name}: ${url} did not show the edit within 90 s" >&2
     return 1
@@ -172,7 +172,7 @@ PY
   mv -f "${file}.dev-test-orig" "$file"
   touch "$file"
   local deadline=$(( $(date +%s) + 60 ))
-  while curl -fsS --max-time 10 "$url" 2>/dev/null | grep -q "$new"; do
+  while curl -fsS --max-time 10 "$url" 2>/dev/null | grep -q "$seen"; do
     [ "$(date +%s)" -lt "$deadline" ] || { echo "FAIL ${name}: the restored file is not served after 60 s" >&2; return 1; }
     sleep 0.2
   done
@@ -192,21 +192,29 @@ dev_test() {
   }
   trap cleanup EXIT
   dev_up
+  # The server answers from the last build while tsc's watcher does its first pass; edits
+  # count from when it watches.
+  local i
+  for i in $(seq 1 300); do
+    "${COMPOSE[@]}" logs --no-color backend 2>/dev/null | grep -q 'Watching for file changes' && break
+    [ "$i" -lt 300 ] || echo "dev-test: the backend's watcher did not report ready in 300 s" >&2
+    sleep 1
+  done
   if hot_reload backend "${APP}/backend/src/health/health.controller.ts" \
       "return { version: this.config.version };" "return { version: '${marker}' };" \
-      http://127.0.0.1:5001/api/version; then
+      http://127.0.0.1:5001/api/version "$marker"; then
     passed=$((passed + 1))
   else
     failed=$((failed + 1))
   fi
   if hot_reload frontend "${APP}/frontend/app/page.tsx" "<h1>MVP Platform</h1>" "<h1>MVP Platform ${marker}</h1>" \
-      http://127.0.0.1:5000/; then
+      http://127.0.0.1:5000/ "$marker"; then
     passed=$((passed + 1))
   else
     failed=$((failed + 1))
   fi
-  if curl -fsS http://127.0.0.1:5000/ | grep -q 'frontend version dev' \
-     && curl -fsS http://127.0.0.1:5000/ | grep -q '>ok<'; then
+  # The backend may still be restarting after the restore: give it a moment.
+  if wait_for http://127.0.0.1:5000/ 60 'frontend version dev.*>ok<'; then
     passed=$((passed + 1))
   else
     echo "FAIL page: the frontend does not show its version and the backend's health 'ok'" >&2
