@@ -58,7 +58,7 @@ CASES = {
         "nginx",
         {"nginx_server_aliases": ["-bad-.example.com"]},
         [],
-        r"not valid:\s+-bad-\.example\.com",
+        r"nginx_server_aliases=\['-bad-\.example\.com'\] must be a list of a lower-case DNS name",
     ),
     "invalid domain (app_stack)": (
         "app_stack",
@@ -117,16 +117,15 @@ CASES = {
     ),
     "image variable with a digest": (
         "app_stack",
-        {"app_stack_frontend_image": "ghcr.io/team/frontend@sha256:0123"},
+        {"app_stack_frontend_image": "ghcr.io/team/frontend@sha256:" + "0" * 64},
         [],
-        r"app_stack_frontend_image=ghcr\.io/team/frontend@sha256:0123: an image variable names the repository only",
+        r"app_stack_frontend_image=ghcr\.io/team/frontend@sha256:0+: an image variable names the repository only",
     ),
     "image without a tag": (
         "app_stack",
         {"app_stack_version": ""},
         [],
-        r"app_stack_version='' and\s+app_stack_postgres_version='17' must be image tags .*not empty\), and never "
-        r"'latest' in production",
+        r"app_stack_version='' must be an image tag",
     ),
     "latest in production": (
         "app_stack",
