@@ -178,9 +178,9 @@ def _take(cfg, db: Db, bdir: Path, meta: dict, parent: dict | None) -> Path:
         if parent is None or not CHAIN_ERRORS.search(str(exc)):
             raise
         log(f"the incremental against {parent['id']} failed ({exc}); taking a full backup instead", "warning")
-        new_id = meta["id"].rsplit("-", 1)[0] + "-full"
-        new_dir = bdir.parent / new_id
-        os.rename(bdir, new_dir)
+        new_dir, _start = store.claim_dir(bdir.parent, "full")
+        new_id = new_dir.name
+        os.rename(bdir, new_dir)  # onto the empty directory just claimed
         bdir = new_dir
         meta.update({"id": new_id, "kind": "full", "parent": None, "reason": f"chain broken: {str(exc)[:300]}"})
         write_json_atomic(bdir / META_FILE, meta, 0o600)

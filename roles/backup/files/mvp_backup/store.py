@@ -92,15 +92,31 @@ def rotate(directory: Path, policy: _retention.Policy) -> list:
     return plan.removed_ids
 
 
+def claim_dir(directory: Path, suffix: str) -> tuple:
+    """(a new empty directory <directory>/<UTC second>-<suffix> (mode 0700), its time).
+
+    Ids name the second a backup started; a second backup of the same kind in the same second
+    (a refused incremental retried as a full, a manual run beside the timer) waits for the next.
+    """
+    for _ in range(3):
+        start = now_utc()
+        bdir = directory / f"{start.strftime('%Y%m%dT%H%M%SZ')}-{suffix}"
+        try:
+            bdir.mkdir(mode=0o700)
+        except FileExistsError:
+            time.sleep(1.05 - start.microsecond / 1e6)
+            continue
+        return bdir, start
+    raise JobError(f"no free backup id in {directory} for {suffix} after 3 seconds")
+
+
 def start_backup(directory: Path, suffix: str, **fields) -> tuple:
     """(bdir, meta) of a new backup <directory>/<UTC time>-<suffix>, its metadata written "running".
 
     fields: the kind's own metadata (type, host, ...); kind "full" and no parent unless given.
     """
-    start = now_utc()
-    backup_id = f"{start.strftime('%Y%m%dT%H%M%SZ')}-{suffix}"
-    bdir = directory / backup_id
-    bdir.mkdir(mode=0o700)
+    bdir, start = claim_dir(directory, suffix)
+    backup_id = bdir.name
     meta = {
         "id": backup_id,
         "kind": "full",
