@@ -221,6 +221,11 @@ dev_test() {
     failed=$((failed + 1))
   fi
   echo "dev-test: ${passed} passed, ${failed} failed"
+  if [ "$failed" -ne 0 ]; then
+    echo "dev-test: the stack's last log lines, for the failure above:" >&2
+    "${COMPOSE[@]}" logs --no-color --tail 60 >&2 || true
+    echo "dev-test: ${failed} of $((passed + failed)) checks FAILED (see FAIL lines above)" >&2
+  fi
   [ "$failed" -eq 0 ]
 }
 
