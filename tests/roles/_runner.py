@@ -12,6 +12,8 @@ import json
 import os
 import re
 import subprocess
+import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -104,3 +106,154 @@ def assert_failed_before_the_host(proc: subprocess.CompletedProcess, host: str) 
     assert line.group(2) == "0" and line.group(3) == "0" and line.group(4) == "1", line.group(0)
     assert not HOST_CONTACTED.search(output), output[-3000:]  # the host was never contacted
     return output
+
+
+# --- batches: many cases in one ansible-playbook run, one inventory host per case -------------
+#
+# Starting ansible-playbook costs seconds; the bad-input tests have hundreds of cases. A batch puts
+# each case's variables on its own inventory host (host variables: above role defaults and group
+# variables, below the role's own vars/ which hold only `_` internals) and reads each host's
+# result from the ansible.posix.json callback.
+
+
+@dataclass
+class HostRun:
+    """What one case's host did in a batch."""
+
+    host: str
+    tasks: list  # names of the tasks that ran (ok or changed) on the host, in order
+    failed_task: str | None
+    result: dict | None  # the failed task's result
+    stats: dict  # the host's recap: ok, changed, unreachable, failures, ...
+    output: str  # the failed result folded: its msg, the task's name, the whole result as JSON
+    everything: str = ""  # the whole run's stdout and stderr (every host), for secrets that must not show
+
+    def assert_failed_before_the_host(self) -> str:
+        """One task failed on the controller: nothing changed, the host never contacted."""
+        assert self.result is not None, f"{self.host}: nothing failed (tasks: {self.tasks[-8:]})"
+        assert not self.stats.get("changed"), f"{self.host} changed something: {self.stats}"
+        assert not self.stats.get("unreachable"), f"{self.host} was contacted: {self.output[:3000]}"
+        assert self.stats.get("failures") == 1, self.stats
+        assert not HOST_CONTACTED.search(self.output), self.output[:3000]
+        return self.output
+
+    def ran(self, task_name: str) -> bool:
+        """The host ran a task of this name (with or without its role prefix)."""
+        return any(name == task_name or name.endswith(f" : {task_name}") for name in self.tasks)
+
+
+def _substitute(value, old: str, new: str):
+    """value with every string equal to old replaced by new, in lists and mappings too."""
+    if isinstance(value, str):
+        return new if value == old else value
+    if isinstance(value, list):
+        return [_substitute(v, old, new) for v in value]
+    if isinstance(value, dict):
+        return {k: _substitute(v, old, new) for k, v in value.items()}
+    return value
+
+
+def role_play(role: str, *, name: str = "Bad input", **play) -> list:
+    """A play running the collection's role on the batch's hosts (group `cases`), no facts."""
+    return [{"name": name, "hosts": "cases", "gather_facts": False, "roles": [f"mvp_platform.infra.{role}"], **play}]
+
+
+# The control node itself as a case's host (check-mode runs of the host-baseline roles).
+LOCAL_HOST_VARS = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
+
+
+def local_role_play(role: str, *, gather_facts: bool = True, name: str = "Bad input on the control node") -> list:
+    """A play including the role on the batch's hosts; the include runs under any --tags."""
+    return [
+        {
+            "name": name,
+            "hosts": "cases",
+            "gather_facts": gather_facts,
+            "tasks": [
+                {
+                    "name": "Run the role under test",
+                    "ansible.builtin.include_role": {"name": f"mvp_platform.infra.{role}"},
+                    "tags": ["always"],
+                }
+            ],
+        }
+    ]
+
+
+def run_batch(
+    workdir: Path,
+    play: list | Path,
+    cases: dict,
+    *args: str,
+    prefix: str = "mvp-case",
+    groups: tuple = (),
+    hosts: dict | None = None,
+    common: dict | None = None,
+    host_vars: dict | None = None,
+    rename: str | None = None,
+) -> dict:
+    """Run play once with one host per case; returns {case: HostRun}.
+
+    cases: {case: variables}; common: variables of every host (group `all`, below a case's own);
+    host_vars: connection variables of each case's host (default: a missing Docker container);
+    groups: groups every case host is in besides `cases`; hosts: other (never contacted) hosts;
+    rename: a host name the cases' values use for their own host (replaced by the case's host).
+    """
+    names = {case: f"{prefix}-{index:03d}" for index, case in enumerate(cases)}
+    inventory_hosts = dict(hosts or {})
+    for case, host in names.items():
+        variables = cases[case] if rename is None else _substitute(cases[case], rename, host)
+        inventory_hosts[host] = {**(host_vars if host_vars is not None else fake_host_vars(host)), **variables}
+    members = {host: {} for host in names.values()}
+    inventory = {
+        "all": {
+            "vars": common or {},
+            "hosts": inventory_hosts,
+            "children": {group: {"hosts": members} for group in ("cases", *groups)},
+        }
+    }
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / "inventory.json").write_text(json.dumps(inventory))
+    if not isinstance(play, Path):
+        (workdir / "play.json").write_text(json.dumps(play))
+        play = workdir / "play.json"
+    env = {
+        **os.environ,
+        "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
+        "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
+        "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1",
+        "ANSIBLE_LOCALHOST_WARNING": "0",
+        "ANSIBLE_INVENTORY_UNPARSED_WARNING": "0",
+        "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ.get('PATH', '')}",
+    }
+    proc = subprocess.run(
+        ["ansible-playbook", "-f", "16", "-i", str(workdir / "inventory.json"), *args, str(play)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT * 3,
+        check=False,
+    )
+    (workdir / "stdout.json").write_text(proc.stdout)
+    (workdir / "stderr.txt").write_text(proc.stderr)
+    assert "{" in proc.stdout, f"ansible-playbook printed no report (rc {proc.returncode}): {proc.stderr[-3000:]}"
+    report = json.loads(proc.stdout[proc.stdout.index("{") :])
+    ran, failed = {}, {}
+    for play_report in report["plays"]:
+        for task in play_report["tasks"]:
+            for host, result in task["hosts"].items():
+                if result.get("failed") or result.get("unreachable"):
+                    failed.setdefault(host, (task["task"]["name"], result))
+                elif not result.get("skipped"):
+                    ran.setdefault(host, []).append(task["task"]["name"])
+    runs = {}
+    for case, host in names.items():
+        task, result = failed.get(host, (None, None))
+        output = ""
+        if result is not None:
+            # The task's name too: a no_log assert names its variable there only.
+            output = re.sub(r"\s+", " ", f"{result.get('msg', '')} [{task}] {json.dumps(result)}")
+        stats = report["stats"].get(host, {})
+        runs[case] = HostRun(host, ran.get(host, []), task, result, stats, output, proc.stdout + proc.stderr)
+    return runs

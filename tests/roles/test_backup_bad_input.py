@@ -11,10 +11,18 @@ Run: .venv/bin/pytest tests/roles/test_backup_bad_input.py
 """
 
 import re
-from pathlib import Path
 
 import pytest
-from _runner import ROOT, ansible_playbook, assert_failed_before_the_host, flat_output, write_inventory, write_role_play
+from _runner import (
+    ROOT,
+    ansible_playbook,
+    assert_failed_before_the_host,
+    flat_output,
+    role_play,
+    run_batch,
+    write_inventory,
+    write_role_play,
+)
 
 FAKE_HOST = "mvp-bk-bad-input"
 OFFSITE = {
@@ -124,30 +132,41 @@ PLAYBOOK_CASES = {
 }
 
 
-def run(tmp_path: Path, playbook: Path, extra: dict) -> str:
-    inventory = write_inventory(tmp_path, FAKE_HOST, groups={"db": [FAKE_HOST]})
-    proc = ansible_playbook(
-        playbook,
-        inventory=inventory,
-        extra_vars={"platform_env": "staging", "backup_postgres_password": "pg-test-password-2026", **extra},
-        tmp_path=tmp_path,
+COMMON = {"platform_env": "staging", "backup_postgres_password": "pg-test-password-2026"}
+SECRETS = ("secret-test-value", "a-long-restic-password-2026", "managed-db-secret-2026")
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """The role's cases in one run, one missing host per case."""
+    return run_batch(
+        tmp_path_factory.mktemp("backup-role"),
+        role_play("backup"),
+        {case: {**COMMON, **extra} for case, (extra, _) in ROLE_CASES.items()},
+        prefix="mvp-bk-role",
+        groups=("db",),
     )
-    return assert_failed_before_the_host(proc, FAKE_HOST)
 
 
 @pytest.mark.parametrize("case", list(ROLE_CASES), ids=list(ROLE_CASES))
-def test_role_bad_input_fails_before_the_host_is_touched(tmp_path, case):
-    extra, expected = ROLE_CASES[case]
-    output = run(tmp_path, write_role_play(tmp_path, "backup", "db"), extra)
-    assert re.search(expected, output), output[-3000:]
-    for secret in ("secret-test-value", "a-long-restic-password-2026", "managed-db-secret-2026"):
-        assert secret not in output
+def test_role_bad_input_fails_before_the_host_is_touched(runs, case):
+    output = runs[case].assert_failed_before_the_host()
+    assert re.search(ROLE_CASES[case][1], output), output[:3000]
+    for secret in SECRETS:
+        assert secret not in runs[case].everything
 
 
+# A playbook's request variables are extra variables (-e), as an operator gives them: one run each.
 @pytest.mark.parametrize("case", list(PLAYBOOK_CASES), ids=list(PLAYBOOK_CASES))
 def test_playbook_bad_input_fails_before_the_host_is_touched(tmp_path, case):
     playbook, extra, expected = PLAYBOOK_CASES[case]
-    output = run(tmp_path, ROOT / playbook, extra)
+    proc = ansible_playbook(
+        ROOT / playbook,
+        inventory=write_inventory(tmp_path, FAKE_HOST, groups={"db": [FAKE_HOST]}),
+        extra_vars={**COMMON, **extra},
+        tmp_path=tmp_path,
+    )
+    output = assert_failed_before_the_host(proc, FAKE_HOST)
     assert re.search(expected, output), output[-3000:]
 
 

@@ -1,22 +1,17 @@
 """Lockout and weak-crypto guards (issue 13): each refused before any change, naming the variable.
 
-hardening cases run the role on the control node in check mode (tests/roles/playbooks/preflight.yml,
-local connection) like test_bad_input.py: the play must fail in the preflight with changed=0 and
-never reach the first task that changes anything. nginx cases run against a host that does not
+hardening cases run the role's preflight on the control node in check mode (local connection),
+one host per case in one run: each must fail there with changed=0. nginx cases run against a host that does not
 exist (a Docker connection to a missing container), like test_platform_bad_input.py: the play fails
 on the controller and the host is never contacted. Each area's escape hatch lets the same value
 through the guard.
 """
 
-import json
 import re
-from pathlib import Path
 
 import pytest
-from _runner import ansible_playbook, assert_failed_before_the_host, flat_output, write_inventory, write_role_play
-from _runner import recap as recap_of
+from _runner import HOST_CONTACTED, LOCAL_HOST_VARS, local_role_play, role_play, run_batch
 
-PLAYBOOK = Path(__file__).resolve().parent / "playbooks" / "preflight.yml"
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKV2nwcFhC6kboHxlM33mYmxRDjFo7i910hZtWIY2wi5 example"
 MFA_ADMINS = [
     {"name": "alice", "mfa": True, "ssh_keys": [KEY]},
@@ -168,53 +163,70 @@ HARDENING = {
 }
 
 
-def run_hardening(extra_vars):
-    variables = {"role_under_test": "hardening", **extra_vars}
-    proc = ansible_playbook(PLAYBOOK, "--check", "--diff", "-e", json.dumps(variables))
-    return proc, recap_of(proc.stdout, "localhost")
+# Every hardening case in one run on the control node: one host per case, all with the local
+# connection, in check mode and limited to the preflight (the role's hardening_preflight tag),
+# which is where every guard stands. A case that gets through runs the preflight to its end.
+BASELINE_ADMINS = [{"name": "alice", "ssh_keys": [KEY]}]
+ENROLLED = [{**a, "totp_secret": "KRSXG5CTMVRXEZLUKN2XAZLSKNSWG4TF"} for a in MFA_ADMINS]
+PASSING = {
+    "nullok off, everyone enrolled": {
+        "hardening_ssh_mfa_enabled": True,
+        "hardening_ssh_mfa_nullok": False,
+        "hardening_admin_users": ENROLLED,
+    },
+    "allowlist that holds the controller": {
+        "hardening_ssh_allow_cidrs": ["10.81.0.0/24", "10.82.0.0/24"],
+        "hardening_ssh_controller_address": "10.82.0.1",
+    },
+}
 
 
-def past_the_preflight(proc):
-    """The role reached its first task after the preflight (the state probe)."""
-    return "Probe the files, units and packages the role manages" in proc.stdout
+@pytest.fixture(scope="module")
+def hardening_runs(tmp_path_factory):
+    cases = {f"guard: {c}": v[0] for c, v in HARDENING.items()}
+    cases.update({f"hatch: {c}": {**v[0], **v[2]} for c, v in HARDENING.items() if v[2]})
+    cases.update({f"pass: {c}": v for c, v in PASSING.items()})
+    return run_batch(
+        tmp_path_factory.mktemp("hardening"),
+        local_role_play("hardening", gather_facts=False),  # the preflight checks the inventory only
+        cases,
+        "--check",
+        "--diff",
+        "--tags",
+        "hardening_preflight",
+        prefix="mvp-lockout",
+        common={"hardening_admin_users": BASELINE_ADMINS},
+        host_vars=LOCAL_HOST_VARS,
+    )
+
+
+def past_the_preflight(run):
+    """The host ran the preflight to its end: nothing failed after its first check."""
+    return run.result is None and run.ran("Check the formats and ranges of the settings")
 
 
 @pytest.mark.parametrize("case", list(HARDENING), ids=list(HARDENING))
-def test_hardening_guard_refuses_before_any_change(case):
-    variables, expected = HARDENING[case][:2]
-    proc, recap = run_hardening(variables)
-    output = flat_output(proc)
-    assert proc.returncode != 0, output[-3000:]
-    assert re.search(expected, output), output[-3000:]
-    assert recap and recap.group(2) == "0", output[-3000:]
-    assert not past_the_preflight(proc), output[-3000:]
+def test_hardening_guard_refuses_before_any_change(hardening_runs, case):
+    expected = HARDENING[case][1]
+    run = hardening_runs[f"guard: {case}"]
+    assert run.result is not None, f"accepted: {HARDENING[case][0]}"
+    assert re.search(expected, run.output), run.output[:3000]
+    assert not run.stats.get("changed"), run.stats
 
 
 @pytest.mark.parametrize(
     "case", [c for c, v in HARDENING.items() if v[2]], ids=[c for c, v in HARDENING.items() if v[2]]
 )
-def test_hardening_escape_hatch_lets_the_value_through_the_guard(case):
-    variables, expected, hatch = HARDENING[case]
-    proc = run_hardening({**variables, **hatch})[0]
-    assert not re.search(expected, flat_output(proc)), flat_output(proc)[-3000:]
-    assert past_the_preflight(proc), proc.stdout[-3000:]
+def test_hardening_escape_hatch_lets_the_value_through_the_guard(hardening_runs, case):
+    run = hardening_runs[f"hatch: {case}"]
+    assert not re.search(HARDENING[case][1], run.output), run.output[:3000]
+    assert past_the_preflight(run), run.output[:3000]
 
 
-def test_nullok_off_passes_once_everyone_is_enrolled_or_vaulted():
-    admins = [{**a, "totp_secret": "KRSXG5CTMVRXEZLUKN2XAZLSKNSWG4TF"} for a in MFA_ADMINS]
-    proc = run_hardening(
-        {"hardening_ssh_mfa_enabled": True, "hardening_ssh_mfa_nullok": False, "hardening_admin_users": admins}
-    )[0]
-    assert "hardening_ssh_mfa_nullok is false" not in flat_output(proc)
-    assert past_the_preflight(proc), proc.stdout[-3000:]
-
-
-def test_the_allowlist_that_holds_the_controller_passes():
-    proc = run_hardening(
-        {"hardening_ssh_allow_cidrs": ["10.81.0.0/24", "10.82.0.0/24"], "hardening_ssh_controller_address": "10.82.0.1"}
-    )[0]
-    assert "leaves out" not in flat_output(proc)
-    assert past_the_preflight(proc), proc.stdout[-3000:]
+@pytest.mark.parametrize("case", list(PASSING), ids=list(PASSING))
+def test_safe_settings_pass_the_guards(hardening_runs, case):
+    """nullok off once everyone is enrolled or vaulted; an allowlist that holds the controller."""
+    assert past_the_preflight(hardening_runs[f"pass: {case}"]), hardening_runs[f"pass: {case}"].output[:3000]
 
 
 # --- nginx TLS ----------------------------------------------------------------------------------
@@ -251,26 +263,25 @@ NGINX = {
 }
 
 
-def run_nginx(tmp_path, extra):
-    inventory = write_inventory(tmp_path, FAKE_HOST)
-    return ansible_playbook(
-        write_role_play(tmp_path, "nginx", FAKE_HOST),
-        inventory=inventory,
-        extra_vars={**NGINX_BASE, **extra},
-        tmp_path=tmp_path,
+@pytest.fixture(scope="module")
+def nginx_runs(tmp_path_factory):
+    cases = {f"guard: {c}": {**NGINX_BASE, **v[0]} for c, v in NGINX.items()}
+    cases.update({f"hatch: {c}": {**NGINX_BASE, **v[0], **v[2]} for c, v in NGINX.items() if v[2]})
+    return run_batch(
+        tmp_path_factory.mktemp("nginx"), role_play("nginx"), cases, prefix="mvp-sec-bad-input", rename=FAKE_HOST
     )
 
 
 @pytest.mark.parametrize("case", list(NGINX), ids=list(NGINX))
-def test_nginx_tls_guard_refuses_before_any_change(tmp_path, case):
-    variables, expected = NGINX[case][:2]
-    output = assert_failed_before_the_host(run_nginx(tmp_path, variables), FAKE_HOST)
-    assert re.search(expected, output), output[-3000:]
+def test_nginx_tls_guard_refuses_before_any_change(nginx_runs, case):
+    output = nginx_runs[f"guard: {case}"].assert_failed_before_the_host()
+    assert re.search(NGINX[case][1], output), output[:3000]
 
 
 @pytest.mark.parametrize("case", [c for c, v in NGINX.items() if v[2]], ids=[c for c, v in NGINX.items() if v[2]])
-def test_nginx_escape_hatch_lets_the_value_through_the_guard(tmp_path, case):
-    variables, expected, hatch = NGINX[case]
-    output = flat_output(run_nginx(tmp_path, {**variables, **hatch}))
-    assert not re.search(expected, output), output[-3000:]
-    assert "Refused before any change" not in output, output[-3000:]
+def test_nginx_escape_hatch_lets_the_value_through_the_guard(nginx_runs, case):
+    run = nginx_runs[f"hatch: {case}"]
+    assert not re.search(NGINX[case][1], run.output), run.output[:3000]
+    # Past every check: the first task that needs the (missing) host is where it stops.
+    assert run.ran("Check the formats and ranges of the settings"), run.tasks
+    assert HOST_CONTACTED.search(run.output) or run.stats.get("unreachable"), run.output[:3000]

@@ -1,30 +1,21 @@
 """The monitoring role refuses bad input before it changes anything, naming the variable.
 
-Each case runs the role against localhost (local connection, check mode off) with one bad
-variable: the play must fail in the role's preflight with a message naming the variable, and no
-task may report a change. Preflight runs before anything is installed or written, so this runs
-on any control node (no root, no packages needed).
+Each case runs the role against the control node (local connection, check mode off) with one bad
+variable, all cases in one run (one host each): the play must fail in the role's preflight with
+a message naming the variable, and no task may report a change. Preflight runs before anything
+is installed or written, so this runs on any control node (no root, no packages needed).
 """
-
-import subprocess
-from pathlib import Path
 
 import pytest
-from _runner import ansible_playbook
+from _runner import LOCAL_HOST_VARS, local_role_play, run_batch
 
-PLAYBOOK = """
-- name: Monitoring with bad input
-  hosts: localhost
-  gather_facts: true
-  vars:
-    platform_env: production
-    platform_domain: mvp.example.com
-    platform_admin_email: ops@mvp.example.com
-    monitoring_postgres_password: a-long-enough-test-password
-    monitoring_smtp_auth_password: smtp-test-password
-  roles:
-    - role: mvp_platform.infra.monitoring
-"""
+COMMON = {
+    "platform_env": "production",
+    "platform_domain": "mvp.example.com",
+    "platform_admin_email": "ops@mvp.example.com",
+    "monitoring_postgres_password": "a-long-enough-test-password",
+    "monitoring_smtp_auth_password": "smtp-test-password",
+}
 
 CASES = {
     "invalid duration": (
@@ -107,22 +98,25 @@ CASES = {
 }
 
 
-def run_role(tmp_path: Path, extra_vars: dict) -> subprocess.CompletedProcess:
-    playbook = tmp_path / "play.yml"
-    playbook.write_text(PLAYBOOK)
-    extra = {"ansible_python_interpreter": "{{ ansible_playbook_python }}", **extra_vars}
-    return ansible_playbook(playbook, "-c", "local", extra_vars=extra, tmp_path=tmp_path)
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """Every case in one run on the control node, one host per case."""
+    return run_batch(
+        tmp_path_factory.mktemp("monitoring"),
+        local_role_play("monitoring"),
+        {case: extra for case, (extra, _) in CASES.items()},
+        prefix="mvp-mon-bad-input",
+        common=COMMON,
+        host_vars=LOCAL_HOST_VARS,
+    )
 
 
 @pytest.mark.parametrize("case", sorted(CASES), ids=sorted(CASES))
-def test_bad_input_is_refused_before_any_change(tmp_path: Path, case: str) -> None:
-    extra_vars, needles = CASES[case]
-    proc = run_role(tmp_path, extra_vars)
-    out = proc.stdout + proc.stderr
-    flat = " ".join(out.split())
-    assert proc.returncode != 0, out
-    for needle in needles:
-        assert needle in flat, f"{needle!r} not in output:\n{out}"
-    assert "changed=0" in out, out
+def test_bad_input_is_refused_before_any_change(runs, case: str) -> None:
+    run = runs[case]
+    assert run.result is not None, f"accepted: {CASES[case][0]}"
+    for needle in CASES[case][1]:
+        assert needle in run.output, f"{needle!r} not in output:\n{run.output[:3000]}"
+    assert not run.stats.get("changed"), run.stats
     # The failing task is a preflight assert of the role: nothing after it ran.
-    assert "Create the prometheus group" not in out, out
+    assert not run.ran("Create the prometheus group"), run.tasks

@@ -1,19 +1,17 @@
 """Bad input to the redis role fails clearly, naming the variable, before the host is touched.
 
 Each case runs the role against a host that does not exist (a Docker connection to a missing
-container) with one bad variable: the preflight asserts need no host, so the play must fail there
-with a message naming the variable, with nothing changed and the host never contacted
-(unreachable=0). The password never appears in the output.
+container) with one bad variable, all cases in one run (one host each): the preflight asserts
+need no host, so the play must fail there with a message naming the variable, with nothing
+changed and the host never contacted (unreachable=0). The password never appears in the output.
 Run: .venv/bin/pytest tests/roles/test_redis_bad_input.py
 """
 
 import re
-from pathlib import Path
 
 import pytest
-from _runner import ansible_playbook, assert_failed_before_the_host, write_inventory, write_role_play
+from _runner import role_play, run_batch
 
-FAKE_HOST = "mvp-redis-bad-input"
 GOOD_PASSWORD = "rd-bad-input-0123456789abcdef"  # noqa: S105 (test value)
 
 CASES = {
@@ -59,20 +57,22 @@ CASES = {
 }
 
 
-def run(tmp_path: Path, extra: dict) -> str:
-    proc = ansible_playbook(
-        write_role_play(tmp_path, "redis", "redis"),
-        inventory=write_inventory(tmp_path, FAKE_HOST, groups={"redis": [FAKE_HOST]}),
-        extra_vars={"redis_password": GOOD_PASSWORD, **extra},
-        tmp_path=tmp_path,
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """Every case in one run, one missing host per case."""
+    return run_batch(
+        tmp_path_factory.mktemp("redis"),
+        role_play("redis"),
+        {case: {"redis_password": GOOD_PASSWORD, **extra} for case, (extra, _) in CASES.items()},
+        prefix="mvp-redis-bad-input",
+        groups=("redis",),
     )
-    return assert_failed_before_the_host(proc, FAKE_HOST)
 
 
 @pytest.mark.parametrize("case", list(CASES), ids=list(CASES))
-def test_bad_input_fails_before_the_host_is_touched(tmp_path, case):
+def test_bad_input_fails_before_the_host_is_touched(runs, case):
     extra, expected = CASES[case]
-    output = run(tmp_path, extra)
-    assert re.search(expected, output), output[-3000:]
+    output = runs[case].assert_failed_before_the_host()
+    assert re.search(expected, output), output[:3000]
     for secret in (GOOD_PASSWORD, extra.get("redis_password") or GOOD_PASSWORD):
-        assert secret not in output or len(secret) < 8, "a password appears in the output"
+        assert secret not in runs[case].everything or len(secret) < 8, "a password appears in the output"
