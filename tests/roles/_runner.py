@@ -23,6 +23,18 @@ HOST_CONTACTED = re.compile(r"No such container|Cannot connect to the Docker dae
 TIMEOUT = 300
 
 
+def ansible_env(**extra: str) -> dict:
+    """The environment of every run: the collection's ansible.cfg, the venv's tools, quiet warnings."""
+    return {
+        **os.environ,
+        "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
+        "ANSIBLE_LOCALHOST_WARNING": "0",
+        "ANSIBLE_INVENTORY_UNPARSED_WARNING": "0",
+        "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ.get('PATH', '')}",
+        **extra,
+    }
+
+
 def fake_host_vars(host: str) -> dict:
     """Connection variables of a host that does not exist: a Docker connection to a missing container."""
     return {
@@ -64,15 +76,7 @@ def ansible_playbook(
     inventory: a file or a host list; extra_vars: written to <tmp_path>/vars.json and passed with
     -e @file (not passed when empty); args: further options (-c local, --check, -e k=v, --tags ...).
     """
-    env = {
-        **os.environ,
-        "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_FORCE_COLOR": "0",
-        "ANSIBLE_LOCALHOST_WARNING": "0",
-        "ANSIBLE_INVENTORY_UNPARSED_WARNING": "0",
-    }
-    env["PATH"] = f"{ROOT / '.venv' / 'bin'}:{env.get('PATH', '')}"
+    env = ansible_env(ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
     cmd = ["ansible-playbook", "-i", str(inventory), *args]
     if extra_vars:
         if tmp_path is None:
@@ -217,15 +221,7 @@ def run_batch(
     if not isinstance(play, Path):
         (workdir / "play.json").write_text(json.dumps(play))
         play = workdir / "play.json"
-    env = {
-        **os.environ,
-        "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
-        "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
-        "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1",
-        "ANSIBLE_LOCALHOST_WARNING": "0",
-        "ANSIBLE_INVENTORY_UNPARSED_WARNING": "0",
-        "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ.get('PATH', '')}",
-    }
+    env = ansible_env(ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_LOAD_CALLBACK_PLUGINS="1")
     proc = subprocess.run(
         ["ansible-playbook", "-f", "16", "-i", str(workdir / "inventory.json"), *args, str(play)],
         cwd=ROOT,

@@ -17,15 +17,9 @@ range is what keeps a typo from reaching a daemon), so a new option without one 
 
 from __future__ import annotations
 
-import json
-import os
-import re
-import subprocess
-from pathlib import Path
-
 import pytest
 import yaml
-from _runner import ROOT, fake_host_vars
+from _runner import HOST_CONTACTED, ROOT, role_play, run_batch
 from ansible_collections.mvp_platform.infra.plugins.module_utils import _validate
 
 ROLES = sorted(p.parent.parent.name for p in (ROOT / "roles").glob("*/meta/argument_specs.yml"))
@@ -84,81 +78,36 @@ def role_cases(role: str) -> tuple[dict, list[str]]:
     return cases, missing
 
 
-def host_name(role: str, case: str) -> str:
-    return "mvp-args-" + re.sub(r"[^a-z0-9-]", "-", f"{role}-{case}".lower().replace("_", "-"))
-
-
-def run_role(tmp_path: Path, role: str, cases: dict) -> tuple[dict, dict]:
-    """Run the role on one fake host per case; return (results by host: the failed task's msg, stats)."""
-    hosts = {host_name(role, "control"): fake_host_vars(host_name(role, "control"))}
-    for case, (name, value, _kind) in cases.items():
-        host = host_name(role, case)
-        hosts[host] = {**fake_host_vars(host), name: value}
-    inventory = {
-        "all": {
-            "vars": {**ENVIRONMENT, **BASELINE.get(role, {})},
-            "hosts": hosts,
-            "children": {g: {"hosts": {h: {} for h in hosts}} for g in GROUPS},
-        }
-    }
-    (tmp_path / "inventory.json").write_text(json.dumps(inventory))
-    play = [
-        {"name": "Generated bad input", "hosts": "all", "gather_facts": False, "roles": [f"mvp_platform.infra.{role}"]}
-    ]
-    (tmp_path / "play.json").write_text(json.dumps(play))
-    env = {
-        **os.environ,
-        "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
-        "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
-        "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1",
-        "ANSIBLE_LOCALHOST_WARNING": "0",
-        "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ.get('PATH', '')}",
-    }
-    proc = subprocess.run(
-        ["ansible-playbook", "-f", "16", "-i", str(tmp_path / "inventory.json"), str(tmp_path / "play.json")],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    report = json.loads(proc.stdout[proc.stdout.index("{") :])
-    failures, passed = {}, {}
-    for play_report in report["plays"]:
-        for task in play_report["tasks"]:
-            for host, result in task["hosts"].items():
-                if result.get("failed") or result.get("unreachable"):
-                    failures.setdefault(host, {"task": task["task"]["name"], **result})
-                elif not result.get("skipped"):
-                    passed.setdefault(host, []).append(task["task"]["name"])
-    return failures, passed, report["stats"]
-
-
 @pytest.mark.parametrize("role", ROLES)
 def test_every_option_is_refused_before_any_change(tmp_path, role):
     cases, missing = role_cases(role)
-    failures, passed, stats = run_role(tmp_path, role, cases)
+    runs = run_batch(
+        tmp_path,
+        role_play(role, name="Generated bad input"),
+        {"control": {}, **{case: {name: value} for case, (name, value, _kind) in cases.items()}},
+        prefix=f"mvp-args-{role.replace('_', '-')}",
+        groups=GROUPS,
+        common={**ENVIRONMENT, **BASELINE.get(role, {})},
+    )
     problems = []
     for case, (name, value, kind) in cases.items():
-        host = host_name(role, case)
-        failure, stat = failures.get(host), stats.get(host, {})
-        message = json.dumps(failure) if failure else ""
-        if not failure:
+        run = runs[case]
+        if run.result is None:
             problems.append(f"{name}={value!r} ({kind}) was accepted")
-        elif stat.get("unreachable") or re.search(r"No such container|Cannot connect to the Docker daemon", message):
-            problems.append(f"{name}={value!r} ({kind}) reached the host (task {failure['task']!r})")
-        elif stat.get("changed"):
+        elif run.stats.get("unreachable") or HOST_CONTACTED.search(run.output):
+            problems.append(f"{name}={value!r} ({kind}) reached the host (task {run.failed_task!r})")
+        elif run.stats.get("changed"):
             problems.append(f"{name}={value!r} ({kind}) changed something")
-        elif name not in message:
-            problems.append(f"{name}={value!r} ({kind}) failed without naming it: {failure.get('msg', '')[:300]}")
-        elif "Traceback" in message or "template error" in message.lower():
-            problems.append(f"{name}={value!r} ({kind}) failed with a template error: {failure.get('msg', '')[:300]}")
+        elif name not in run.output:
+            problems.append(f"{name}={value!r} ({kind}) failed without naming it: {run.result.get('msg', '')[:300]}")
+        elif "Traceback" in run.output or "template error" in run.output.lower():
+            problems.append(
+                f"{name}={value!r} ({kind}) failed with a template error: {run.result.get('msg', '')[:300]}"
+            )
     assert not problems, f"{role}: {len(problems)} of {len(cases)} cases:\n" + "\n".join(problems)
     # The valid baseline passes the checks (it fails later, where the missing host is needed).
-    control = host_name(role, "control")
-    assert f"mvp_platform.infra.{role} : Check the formats and ranges of the settings" in passed.get(control, []), (
-        failures.get(control)
-    )
+    assert runs["control"].ran(f"mvp_platform.infra.{role} : Check the formats and ranges of the settings"), runs[
+        "control"
+    ].output[:3000]
     assert not missing, f"{role}: int/float/path options without a range or format rule: {missing}"
     print(f"{role}: {len(cases)} cases, every one refused before any change")
