@@ -31,6 +31,7 @@ _IMAGE_REF = re.compile(
 _DNS_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 _TLD = re.compile(r"[a-z][a-z0-9-]{0,61}[a-z0-9]|[a-z]{2,63}")
 _ABS_PATH = re.compile(r"/\S*")
+_BACKUP_STAMP = re.compile(r"[0-9]{8}T[0-9]{6}Z")
 _URL_PATH = re.compile(r"/[A-Za-z0-9/._~-]*")
 _EMAIL = re.compile(r"[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\".]+")
 _LINUX_USER = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
@@ -202,6 +203,31 @@ def postgres_url(value) -> bool:
     return True
 
 
+def http_url(value) -> bool:
+    """An http:// or https:// URL with a host (name or address, optional port) and no white space."""
+    text = _text(value)
+    if text is None or any(c.isspace() for c in text):
+        return False
+    scheme, sep, rest = text.partition("://")
+    if not sep or scheme not in ("http", "https"):
+        return False
+    authority = rest.split("/", 1)[0].split("?", 1)[0]
+    if authority.startswith("[") and authority.endswith("]"):
+        return ":" in authority and ip_address(authority[1:-1])
+    if ":" in authority:  # a port (an IPv6 address needs its brackets)
+        return host_port(authority.lower())
+    return ip_address(authority) or dns_name(authority.lower())
+
+
+def backup_id(value, kinds=("full", "incr")) -> bool:
+    """A backup id of the backup job, <UTC time YYYYMMDDTHHMMSSZ>-<kind>, kind one of kinds."""
+    text = _text(value)
+    if text is None:
+        return False
+    stamp, sep, kind = text.partition("-")
+    return bool(sep) and kind in kinds and _full(_BACKUP_STAMP, stamp)
+
+
 def url_path(value) -> bool:
     """A URL path starting with / made of unreserved characters (safe to write into nginx config)."""
     return _full(_URL_PATH, value)
@@ -276,6 +302,7 @@ def weak_secret(value, min_length: int = 16, weak=(), user: str = "") -> bool:
 # the generated bad-input test (tests/roles/test_argument_specs.py) feeds to every option.
 DESCRIPTIONS = {
     "abs_path": "an absolute path without white space",
+    "backup_id": "a backup id like 20260131T021500Z-full",
     "cidr": "an IP network with a prefix length, e.g. 10.0.0.0/8",
     "dns_name": "a lower-case DNS name",
     "compose_project": "a Compose project name (lower-case letters, digits, '_', '-')",
@@ -283,6 +310,7 @@ DESCRIPTIONS = {
     "duration": "a duration such as 30s, 5m or 1h30m",
     "email": "an e-mail address",
     "host_port": "host:port (an IPv6 address in brackets)",
+    "http_url": "an http(s)://host[:port][/path] URL",
     "image_ref": "an image reference [registry/]path[:tag]",
     "image_tag": "an image tag (letters, digits, '_', '.', '-'; at most 128 characters)",
     "ip_address": "an IP address",
@@ -298,6 +326,7 @@ DESCRIPTIONS = {
 }
 INVALID_SAMPLES = {
     "abs_path": "relative/path",
+    "backup_id": "last-tuesday",
     "cidr": "10.0.0.0/33",
     "dns_name": "Not_A-Name",
     "compose_project": "Bad_Project",
@@ -305,6 +334,7 @@ INVALID_SAMPLES = {
     "duration": "5 minutes",
     "email": "not-an-address",
     "host_port": "no-port",
+    "http_url": "ftp://x",
     "image_ref": "Bad Image",
     "image_tag": "bad tag",
     "ip_address": "300.1.2.3",

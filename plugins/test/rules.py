@@ -13,6 +13,7 @@ from ansible_collections.mvp_platform.infra.plugins.module_utils import _validat
 
 _TESTS = (
     "abs_path",
+    "backup_id",
     "cidr",
     "compose_project",
     "dns_name",
@@ -20,6 +21,7 @@ _TESTS = (
     "duration",
     "email",
     "host_port",
+    "http_url",
     "image_ref",
     "image_tag",
     "ip_address",

@@ -52,6 +52,25 @@ RULES = [*V.DESCRIPTIONS, "placeholder_secret", "weak_secret"]
         ("email", ["ops@example.com", "a.b+c@mail.example.org"], ["ops@localhost", "ops", "a b@c.d", "<a@b.c>"]),
         ("linux_user", ["deploy", "_svc", "a-b_c"], ["Deploy", "1abc", "", "a" * 33]),
         ("sql_identifier", ["mvp", "Mvp_1", "_x"], ["1mvp", "mvp-db", "", "a" * 64]),
+        (
+            "http_url",
+            ["https://s3.example.com", "http://10.0.0.5:8333/x", "https://[fd00::5]:9000/p?q=1", "http://[::1]/"],
+            [
+                "ftp://x",
+                "https://",
+                "https://a b",
+                "s3.example.com",
+                "https://x:0",
+                "http://-x/",
+                "http://fd00::5",
+                None,
+            ],
+        ),
+        (
+            "backup_id",
+            ["20260131T021500Z-full", "20261201T000000Z-incr"],
+            ["last-tuesday", "20260131T021500Z-files", "20260131T0215Z-full", "20260131T021500Z", "", 1],
+        ),
     ],
 )
 def test_rule_table(rule, good, bad):
