@@ -86,6 +86,13 @@ def pool_entries(members, records, settings) -> list:
     return entries
 
 
-def pool_files(entries, services, pool_dir) -> list:
-    """The member files a proxy should hold: <pool_dir>/<service>/<member>.conf."""
-    return [f"{pool_dir}/{service}/{entry['name']}.conf" for entry in entries for service in services]
+def pool_files(entries, services, pool_dir, switch_dir=None, live_dir=None) -> list:
+    """The files a proxy should hold for its pool: <pool_dir>/<service>/<member>.conf; with
+    switch_dir each member's colour switch <switch_dir>/<member>.conf, with live_dir the marker
+    <live_dir>/<member>.green of each member on green. Anything else there is a leftover."""
+    files = [f"{pool_dir}/{service}/{entry['name']}.conf" for entry in entries for service in services]
+    if switch_dir:
+        files += [f"{switch_dir}/{entry['name']}.conf" for entry in entries]
+    if live_dir:
+        files += [f"{live_dir}/{entry['name']}.green" for entry in entries if entry.get("colour") == "green"]
+    return files

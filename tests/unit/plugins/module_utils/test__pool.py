@@ -82,6 +82,14 @@ def test_pool_files():
         "/p/frontend/app2.conf",
         "/p/backend/app2.conf",
     ]
+    entries = [{"name": "app1", "colour": "green"}, {"name": "app2", "colour": "blue"}]
+    assert pool_files(entries, ["backend"], "/p", "/s", "/l") == [
+        "/p/backend/app1.conf",
+        "/p/backend/app2.conf",
+        "/s/app1.conf",
+        "/s/app2.conf",
+        "/l/app1.green",
+    ]
 
 
 names = st.lists(st.from_regex(r"app[0-9]{1,3}", fullmatch=True), unique=True, max_size=8)
