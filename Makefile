@@ -50,7 +50,7 @@ images: docker ## Build the systemd test-host images (reused when present)
 fixtures: images ## Build the app fixture images (no registry here) and their archive
 	@scripts/build-fixture-images.sh >/dev/null
 
-demo: setup fixtures ## Create the local throwaway host and converge the development platform on it
+demo: setup fixtures app-images ## Create the local throwaway host and converge the development platform on it
 	@scripts/demo.sh up
 
 demo-destroy: ## Remove the local demo host and its data
@@ -85,10 +85,10 @@ unit: setup promtool ## pytest: plugin unit tests, module checks on local server
 build-check: setup ## Build the collection tarball, install it into an empty path, syntax-check from there
 	@scripts/check-build.sh
 
-molecule: setup fixtures ## Run the molecule scenarios in MOLECULE_SCENARIOS
+molecule: setup fixtures app-images ## Run the molecule scenarios in MOLECULE_SCENARIOS
 	@for s in $(MOLECULE_SCENARIOS); do echo "==> molecule test -s $$s ($(MOLECULE_DISTRO))"; molecule test -s $$s || exit 1; done
 
-molecule-all: setup fixtures ## Run every molecule scenario
+molecule-all: setup fixtures app-images ## Run every molecule scenario
 	@$(MAKE) molecule MOLECULE_SCENARIOS="$(ALL_SCENARIOS)"
 
 bench: setup fixtures ## Run the benchmarks; results as JSON in benchmarks/results/
@@ -105,7 +105,7 @@ app-lint: ## ESLint, Prettier --check and tsc --noEmit of app/backend and app/fr
 app-test: fixtures ## Unit tests of both apps; the backend's integration tests against PostgreSQL
 	@scripts/app.sh test
 
-app-images: docker ## Production images of the application (and their Node base), saved for app_stack
+app-images: docker ## Production images of the application (and their Node base), saved for app_stack (reused per commit)
 	@SAVE=1 scripts/build-app-images.sh
 
 app-image-test: app-images fixtures ## The production images as a release runs them (migrate, health, page, SIGTERM)

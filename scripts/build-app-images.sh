@@ -106,7 +106,10 @@ branch=$(git -C "$ROOT" rev-parse --abbrev-ref HEAD 2>/dev/null || echo detached
 branch=${GITHUB_REF_NAME:-$branch}
 branch_tag=$(printf '%s' "$branch" | tr 'A-Z/' 'a-z-' | tr -c 'a-z0-9_.-' '-' | cut -c1-128)
 sha_tag="sha-${revision:0:12}"
-created=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+# The commit's time, not the build's: the same sources make the same image (and the saved
+# archive is reused), a new commit makes a new one.
+created=$(TZ=UTC git -C "$ROOT" log -1 --format=%cd --date=format-local:%Y-%m-%dT%H:%M:%SZ 2>/dev/null \
+  || date -u +%Y-%m-%dT%H:%M:%SZ)
 
 if [ -z "${NODE_IMAGE:-}" ]; then
   build_slim
