@@ -3,10 +3,10 @@
 import os
 import re
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
+from mvp_molecule import playbook
 
 
 def run_playbook_check_diff(playbook: Path) -> dict:
@@ -52,21 +52,4 @@ def check_diff_run():
 @pytest.fixture(scope="session")
 def run_playbook():
     """Run one of the collection's root playbooks (deploy.yml, site.yml...) on the scenario's hosts."""
-    root = Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY", Path(__file__).resolve().parents[1]))
-
-    def run(name: str, *extra: str, inventory: str | None = None, timeout: int = 1200) -> subprocess.CompletedProcess:
-        env = {
-            **os.environ,
-            "ANSIBLE_CONFIG": str(root / "ansible.cfg"),
-            "ANSIBLE_COLLECTIONS_PATH": str(root / ".ansible" / "collections"),
-            "ANSIBLE_NOCOLOR": "1",
-            "ANSIBLE_FORCE_COLOR": "0",
-        }
-        cmd = ["ansible-playbook", "-i", inventory or os.environ["MOLECULE_INVENTORY_FILE"], str(root / name), *extra]
-        started = time.monotonic()
-        proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True, timeout=timeout, check=False, env=env)
-        proc.wall_s = round(time.monotonic() - started, 1)
-        print(f"\nPLAYBOOK {name} {' '.join(extra)}: rc={proc.returncode} wall={proc.wall_s}s")
-        return proc
-
-    return run
+    return playbook

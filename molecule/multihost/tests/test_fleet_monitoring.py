@@ -14,10 +14,9 @@ import time
 from pathlib import Path
 from urllib.parse import quote
 
-import testinfra
 import yaml
+from fleet import ADDR, sh
 
-ADDR = {"proxy": "10.77.0.10", "app1": "10.77.0.11", "app2": "10.77.0.12", "db": "10.77.0.13"}
 GROUPS = {"proxy": "proxy", "app1": "app", "app2": "app", "db": "db,monitoring"}
 SCENARIO = Path(__file__).resolve().parents[1]
 ROOT = SCENARIO.parents[1]
@@ -27,17 +26,6 @@ PASSWORD = yaml.safe_load((SCENARIO / "inventory/group_vars/all/monitoring.yml")
 WEBHOOK_LOG = "/var/log/mvp-mon-test/webhook.jsonl"
 TELEGRAM_LOG = "/var/log/mvp-mon-test/telegram.jsonl"
 MONITORING = yaml.safe_load((SCENARIO / "inventory/group_vars/monitoring/main.yml").read_text())
-
-
-def node(name: str):
-    return testinfra.get_host(f"docker://mvp-mh-{name}")
-
-
-def sh(name: str, cmd: str, ok: bool = True):
-    result = node(name).run(cmd)
-    if ok:
-        assert result.rc == 0, f"{name}: {cmd}\nrc={result.rc}\n{result.stdout}\n{result.stderr}"
-    return result
 
 
 def query(expr: str) -> list:

@@ -14,25 +14,13 @@ import time
 from pathlib import Path
 
 import pytest
-import testinfra
 import yaml
+from fleet import ADDR, node, sh
 
-ADDR = {"proxy": "10.77.0.10", "app1": "10.77.0.11", "app2": "10.77.0.12", "db": "10.77.0.13"}
 DOMAIN = "mvp-multi.test"
 MVP = "/opt/mvp"
 # nginx_upstream_fail_timeout of the scenario: the window in which max_fails failures mark a host down.
 FAIL_WINDOW_S = 5.0
-
-
-def node(name: str):
-    return testinfra.get_host(f"docker://mvp-mh-{name}")
-
-
-def sh(name: str, cmd: str, ok: bool = True):
-    result = node(name).run(cmd)
-    if ok:
-        assert result.rc == 0, f"{name}: {cmd}\nrc={result.rc}\n{result.stdout}\n{result.stderr}"
-    return result
 
 
 def live(name: str) -> dict:

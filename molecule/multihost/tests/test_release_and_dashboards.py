@@ -9,21 +9,11 @@ import time
 from pathlib import Path
 from urllib.parse import quote
 
-import testinfra
+from fleet import sh
 
 ROOT = Path(__file__).resolve().parents[3]
 DASHBOARDS = sorted((ROOT / "roles/monitoring/files/grafana").glob("*.json"))
 DOMAIN = "mvp-multi.test"
-
-
-def node(name: str):
-    return testinfra.get_host(f"docker://mvp-mh-{name}")
-
-
-def sh(name: str, cmd: str):
-    result = node(name).run(cmd)
-    assert result.rc == 0, f"{name}: {cmd}\nrc={result.rc}\n{result.stdout}\n{result.stderr}"
-    return result
 
 
 def query(expr: str) -> dict:

@@ -16,10 +16,11 @@ import json
 import os
 import re
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
+from mvp_molecule import SUMMARY_KEYS, Load, assert_no_failed_requests, out, sh
+from mvp_molecule import playbook as run_playbook
 
 testinfra_hosts = ["mvp-reg-app"]
 
@@ -36,30 +37,8 @@ RESULTS = {}
 
 
 def playbook(name: str, *extra: str, timeout: int = 900) -> subprocess.CompletedProcess:
-    """Run one of the collection's root playbooks (or a scenario playbook) against the scenario's hosts."""
-    env = {
-        **os.environ,
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_FORCE_COLOR": "0",
-        "GITHUB_ACTOR": "molecule-registry",
-    }
-    cmd = ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], str(ROOT / name), *extra]
-    started = time.monotonic()
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False, env=env)
-    proc.wall_s = round(time.monotonic() - started, 1)
-    print(f"\nPLAYBOOK {name} {' '.join(extra)}: rc={proc.returncode} wall={proc.wall_s}s")
-    return proc
-
-
-def out(proc) -> str:
-    return proc.stdout[-8000:] + proc.stderr[-3000:]
-
-
-def sh(host, cmd: str) -> str:
-    with host.sudo():
-        result = host.run(cmd)
-    assert result.rc == 0, f"{cmd}\nrc={result.rc}\n{result.stdout}\n{result.stderr}"
-    return result.stdout
+    """One of the collection's root playbooks (or a scenario playbook) against the scenario's hosts."""
+    return run_playbook(name, *extra, timeout=timeout, actor="molecule-registry")
 
 
 def live(host) -> dict:
@@ -86,44 +65,8 @@ def registry_api(host, path: str, auth: bool = True) -> tuple[int, dict]:
     return int(text), (json.loads(body) if body.strip().startswith("{") else {})
 
 
-class Load:
-    """The load generator as a transient systemd unit inside the test host (bounded: 10 minutes)."""
-
-    def __init__(self, host, name: str) -> None:
-        self.host = host
-        self.name = name
-        self.out = f"/root/mvp-reg-load-{name}.json"
-        self.stop_file = f"/run/mvp-reg-load-{name}.stop"
-
-    def __enter__(self):
-        sh(self.host, f"rm -f {self.out} {self.stop_file}")
-        sh(
-            self.host,
-            f"systemd-run --unit=mvp-reg-load-{self.name} --collect /usr/local/bin/mvp-rel-loadgen "
-            f"--host mvp-reg.test --out {self.out} --stop-file {self.stop_file} --threads 4 "
-            "--no-retry-threads 2 --interval 0.05 --max-seconds 600",
-        )
-        time.sleep(3)  # a steady state before the release starts
-        return self
-
-    def __exit__(self, *exc) -> None:
-        time.sleep(3)  # and after it ends
-        sh(self.host, f"touch {self.stop_file}")
-        for _ in range(60):
-            if self.host.file(self.out).exists:
-                break
-            time.sleep(0.5)
-        self.result = json.loads(sh(self.host, f"cat {self.out}"))
-        keys = ("requests", "failed", "stale_keepalive_retries", "no_retry", "longest_gap_ms")
-        RESULTS[self.name] = {k: self.result[k] for k in keys}
-        print(f"\nLOAD {self.name}: {json.dumps(RESULTS[self.name])}")
-
-
-def assert_no_failed_requests(load: Load) -> None:
-    result = load.result
-    assert result["requests"] > 100, result
-    assert result["no_retry"]["requests"] > 20, result
-    assert result["failed"] == 0, json.dumps(result, indent=1)[:3000]
+def under_load(host, name: str) -> Load:
+    return Load(host, name, prefix="mvp-reg", results=RESULTS, vhost="mvp-reg.test", keep=SUMMARY_KEYS)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -213,7 +156,7 @@ def test_check_diff_on_the_converged_host_changes_nothing(check_diff_run, _regis
 def test_deploy_1_0_0_from_the_registry_under_load(host):
     """The installed version again, into the other colour: recorded as a release rollback.yml can return to."""
     old = live(host)["colour"]
-    with Load(host, "deploy-1.0.0") as load:
+    with under_load(host, "deploy-1.0.0") as load:
         proc = playbook("deploy.yml", "-e", "app_version=1.0.0")
     assert proc.returncode == 0, out(proc)
     RESULTS["deploy_1.0.0_wall_s"] = proc.wall_s
@@ -223,7 +166,7 @@ def test_deploy_1_0_0_from_the_registry_under_load(host):
 
 def test_deploy_2_0_0_with_its_migration_under_load(host):
     old = live(host)["colour"]
-    with Load(host, "deploy-2.0.0") as load:
+    with under_load(host, "deploy-2.0.0") as load:
         proc = playbook("deploy.yml", "-e", "app_version=2.0.0")
     assert proc.returncode == 0, out(proc)
     RESULTS["deploy_2.0.0_wall_s"] = proc.wall_s
@@ -244,7 +187,7 @@ def test_deploy_2_0_0_with_its_migration_under_load(host):
 
 def test_a_release_whose_migration_fails_stops_before_the_switch(host):
     before = live(host)
-    with Load(host, "deploy-2.1.0") as load:
+    with under_load(host, "deploy-2.1.0") as load:
         proc = playbook("deploy.yml", "-e", "app_version=2.1.0")
     text = out(proc)
     RESULTS["deploy_2.1.0_wall_s"] = proc.wall_s
@@ -299,7 +242,7 @@ def test_a_registry_that_cannot_be_used_fails_clearly_and_changes_nothing(host, 
 
 
 def test_rollback_returns_to_1_0_0_under_load(host):
-    with Load(host, "rollback") as load:
+    with under_load(host, "rollback") as load:
         proc = playbook("rollback.yml")
     assert proc.returncode == 0, out(proc)
     RESULTS["rollback_wall_s"] = proc.wall_s

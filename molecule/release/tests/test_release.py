@@ -18,6 +18,8 @@ import time
 from pathlib import Path
 
 import pytest
+from mvp_molecule import Load, assert_no_failed_requests, out, sh
+from mvp_molecule import playbook as run_playbook
 
 testinfra_hosts = ["all"]
 
@@ -28,32 +30,7 @@ RESULTS = {}
 
 
 def playbook(name: str, *extra: str, timeout: int = 900) -> subprocess.CompletedProcess:
-    """Run one of the collection's root playbooks against the scenario's host."""
-    env = {
-        **os.environ,
-        "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
-        "ANSIBLE_COLLECTIONS_PATH": str(ROOT / ".ansible" / "collections"),
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_FORCE_COLOR": "0",
-        "GITHUB_ACTOR": "molecule-release",
-    }
-    cmd = ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], str(ROOT / name), *extra]
-    started = time.monotonic()
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False, env=env)
-    proc.wall_s = round(time.monotonic() - started, 1)
-    print(f"\nPLAYBOOK {name} {' '.join(extra)}: rc={proc.returncode} wall={proc.wall_s}s")
-    return proc
-
-
-def out(proc) -> str:
-    return proc.stdout[-8000:] + proc.stderr[-3000:]
-
-
-def sh(host, cmd: str) -> str:
-    with host.sudo():
-        result = host.run(cmd)
-    assert result.rc == 0, f"{cmd}\nrc={result.rc}\n{result.stdout}\n{result.stderr}"
-    return result.stdout
+    return run_playbook(name, *extra, timeout=timeout, actor="molecule-release")
 
 
 def read_json(host, path: str):
@@ -78,52 +55,14 @@ def running(host, colour: str) -> list[str]:
     return sh(host, f"docker ps --filter label=mvp.colour={colour} --format '{{{{.Names}}}}'").split()
 
 
-class Load:
-    """The load generator as a transient systemd unit inside the test host (bounded: 10 minutes)."""
-
-    def __init__(self, host, name: str) -> None:
-        self.host = host
-        self.name = name
-        self.out = f"/root/mvp-rel-load-{name}.json"
-        self.stop_file = f"/run/mvp-rel-load-{name}.stop"
-
-    def __enter__(self):
-        sh(self.host, f"rm -f {self.out} {self.stop_file}")
-        sh(
-            self.host,
-            f"systemd-run --unit=mvp-rel-load-{self.name} --collect /usr/local/bin/mvp-rel-loadgen "
-            f"--out {self.out} --stop-file {self.stop_file} --threads 4 --no-retry-threads 2 --interval 0.05 "
-            "--max-seconds 600",
-        )
-        time.sleep(3)  # a steady state before the release starts
-        return self
-
-    def __exit__(self, *exc) -> None:
-        time.sleep(3)  # and after it ends
-        sh(self.host, f"touch {self.stop_file}")
-        for _ in range(60):
-            if self.host.file(self.out).exists:
-                break
-            time.sleep(0.5)
-        self.result = read_json(self.host, self.out)
-        RESULTS[self.name] = self.result
-        keys = ("requests", "failed", "stale_keepalive_retries", "no_retry", "longest_gap_ms")
-        summary = {k: self.result[k] for k in keys}
-        print(f"\nLOAD {self.name}: {json.dumps(summary)}")
-
-
-def assert_no_failed_requests(load: Load) -> None:
-    result = load.result
-    assert result["requests"] > 100, result
-    # Keep-alive clients that never retry a request on a reused connection are counted too.
-    assert result["no_retry"]["requests"] > 20, result
-    assert result["failed"] == 0, json.dumps(result, indent=1)[:3000]
+def under_load(host, name: str) -> Load:
+    return Load(host, name, prefix="mvp-rel", results=RESULTS)
 
 
 def test_release_1_0_0_again_under_load(host):
     assert live(host)["version"] == "1.0.0"
     before = live(host)["colour"]
-    with Load(host, "v1") as load:
+    with under_load(host, "v1") as load:
         proc = playbook("deploy.yml", "-e", "app_version=1.0.0")
     assert proc.returncode == 0, out(proc)
     assert_no_failed_requests(load)
@@ -135,7 +74,7 @@ def test_release_1_0_0_again_under_load(host):
 def test_release_2_0_0_under_load_has_zero_failed_requests(host):
     old = live(host)["colour"]
     workers = nginx_workers(host)
-    with Load(host, "v2") as load:
+    with under_load(host, "v2") as load:
         proc = playbook("deploy.yml", "-e", "app_version=2.0.0")
     assert proc.returncode == 0, out(proc)
     RESULTS["v2_wall_s"] = proc.wall_s
@@ -161,7 +100,7 @@ def test_release_2_0_0_under_load_has_zero_failed_requests(host):
 
 def test_release_3_0_0_fails_its_health_gate_and_nginx_stays_on_2_0_0(host):
     before = live(host)
-    with Load(host, "v3") as load:
+    with under_load(host, "v3") as load:
         proc = playbook("deploy.yml", "-e", "app_version=3.0.0")
     text = out(proc)
     assert proc.returncode != 0, text
@@ -182,7 +121,7 @@ def test_release_3_0_0_fails_its_health_gate_and_nginx_stays_on_2_0_0(host):
 
 
 def test_rollback_returns_to_the_previous_release_with_zero_failed_requests(host):
-    with Load(host, "rollback") as load:
+    with under_load(host, "rollback") as load:
         proc = playbook("rollback.yml")
     assert proc.returncode == 0, out(proc)
     assert_no_failed_requests(load)

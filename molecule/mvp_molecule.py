@@ -1,0 +1,105 @@
+"""Helpers the scenarios' testinfra tests share (importable beside molecule/conftest.py).
+
+- ``playbook``: run one of the collection's playbooks against the scenario's hosts.
+- ``sh`` / ``out``: a root command on a test host that must succeed; a run's output for a message.
+- ``Load``: the release load generator (``mvp-rel-loadgen``, installed by the scenarios' prepare)
+  as a transient systemd unit inside the test host, bounded to ten minutes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from pathlib import Path
+
+ROOT = Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY", Path(__file__).resolve().parents[1]))
+
+
+def playbook(
+    name: str, *extra: str, inventory: str | None = None, timeout: int = 1200, actor: str | None = None
+) -> subprocess.CompletedProcess:
+    """ansible-playbook of ROOT/name (or an absolute path) on the scenario's inventory; never raises.
+
+    The result carries wall_s, the run's wall time; actor is who the release log records
+    (GITHUB_ACTOR, as in CI).
+    """
+    env = {
+        **os.environ,
+        "ANSIBLE_CONFIG": os.environ.get("ANSIBLE_CONFIG", str(ROOT / "ansible.cfg")),
+        "ANSIBLE_COLLECTIONS_PATH": os.environ.get("ANSIBLE_COLLECTIONS_PATH", str(ROOT / ".ansible" / "collections")),
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_FORCE_COLOR": "0",
+        **({"GITHUB_ACTOR": actor} if actor else {}),
+    }
+    cmd = ["ansible-playbook", "-i", inventory or os.environ["MOLECULE_INVENTORY_FILE"], str(ROOT / name), *extra]
+    started = time.monotonic()
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False, env=env)
+    proc.wall_s = round(time.monotonic() - started, 1)
+    print(f"\nPLAYBOOK {name} {' '.join(extra)}: rc={proc.returncode} wall={proc.wall_s}s")
+    return proc
+
+
+def out(proc) -> str:
+    """The end of a run's output, for an assertion message."""
+    return proc.stdout[-8000:] + proc.stderr[-3000:]
+
+
+def sh(host, cmd: str) -> str:
+    """cmd as root on the testinfra host; its stdout. Fails the test when it fails."""
+    with host.sudo():
+        result = host.run(cmd)
+    assert result.rc == 0, f"{cmd}\nrc={result.rc}\n{result.stdout}\n{result.stderr}"
+    return result.stdout
+
+
+SUMMARY_KEYS = ("requests", "failed", "stale_keepalive_retries", "no_retry", "longest_gap_ms")
+
+
+class Load:
+    """Steady HTTPS load through nginx while the block runs; ``result`` holds the generator's report.
+
+    prefix names the unit and files (one per scenario), vhost the Host header (the generator's
+    default when None); results[name] receives the report, or only ``keep`` of its keys.
+    """
+
+    def __init__(self, host, name: str, *, prefix: str, results: dict, vhost: str | None = None, keep=None) -> None:
+        self.host, self.name, self.results, self.keep = host, name, results, keep
+        self.unit = f"{prefix}-load-{name}"
+        self.out = f"/root/{self.unit}.json"
+        self.stop_file = f"/run/{self.unit}.stop"
+        self.vhost = vhost
+        self.result: dict = {}
+
+    def __enter__(self):
+        sh(self.host, f"rm -f {self.out} {self.stop_file}")
+        sh(
+            self.host,
+            f"systemd-run --unit={self.unit} --collect /usr/local/bin/mvp-rel-loadgen "
+            + (f"--host {self.vhost} " if self.vhost else "")
+            + f"--out {self.out} --stop-file {self.stop_file} --threads 4 --no-retry-threads 2 --interval 0.05 "
+            "--max-seconds 600",
+        )
+        time.sleep(3)  # a steady state before the release starts
+        return self
+
+    def __exit__(self, *exc) -> None:
+        time.sleep(3)  # and after it ends
+        sh(self.host, f"touch {self.stop_file}")
+        for _ in range(60):
+            if self.host.file(self.out).exists:
+                break
+            time.sleep(0.5)
+        self.result = json.loads(sh(self.host, f"cat {self.out}"))
+        self.results[self.name] = {k: self.result[k] for k in self.keep} if self.keep else self.result
+        print(f"\nLOAD {self.name}: {json.dumps({k: self.result[k] for k in SUMMARY_KEYS})}")
+
+
+def assert_no_failed_requests(load: Load) -> None:
+    """The release cost no request: enough of them, keep-alive clients that never retry included."""
+    result = load.result
+    assert result["requests"] > 100, result
+    # Keep-alive clients that never retry a request on a reused connection are counted too.
+    assert result["no_retry"]["requests"] > 20, result
+    assert result["failed"] == 0, json.dumps(result, indent=1)[:3000]
