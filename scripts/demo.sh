@@ -65,7 +65,13 @@ up() {
   wait_for_systemd
   log "Converging: ansible-playbook site.yml -i inventories/development"
   ansible-playbook site.yml -i inventories/development "$@"
-  local https=${PORTS[1]%%:*} http=${PORTS[0]%%:*} fe=${PORTS[2]%%:*} be=${PORTS[3]%%:*}
+  local https=${PORTS[1]%%:*} http=${PORTS[0]%%:*} fe=${PORTS[2]%%:*} be=${PORTS[3]%%:*} health
+  # What a visitor gets: the page and the backend's health through nginx, from this machine.
+  health=$(curl -fsSk --max-time 10 --resolve "mvp.localhost:${https}:${BIND}" "https://mvp.localhost:${https}/api/health") \
+    || { echo "ERROR: https://mvp.localhost:${https}/api/health does not answer after the converge." >&2; exit 1; }
+  curl -fsSk --max-time 10 --resolve "mvp.localhost:${https}:${BIND}" -o /dev/null "https://mvp.localhost:${https}/" \
+    || { echo "ERROR: https://mvp.localhost:${https}/ does not answer after the converge." >&2; exit 1; }
+  log "The site answers; the backend's health: ${health}"
   cat <<MSG
 
 The development platform runs in the container ${NAME}.
