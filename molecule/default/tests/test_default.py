@@ -60,6 +60,55 @@ def test_postgres_is_published_on_the_development_port(host):
     assert host.socket("tcp://0.0.0.0:5432").is_listening or host.socket("tcp://5432").is_listening
 
 
+def test_the_page_is_the_reference_application(host):
+    """The Next.js frontend of app/ (not a stand-in) shows its version and the backend's health."""
+    page = curl(host, "-k", f"https://{DOMAIN}/").stdout
+    assert "MVP Platform" in page and "1.0.0" in page, page[:2000]
+    health = json.loads(curl(host, "-k", f"https://{DOMAIN}/api/health").stdout)
+    # The NestJS backend reports the schema its migrations (the runner of app/backend) applied.
+    assert health["database"]["schema_version"] == health["database"]["expected_schema_version"], health
+    assert health["database"]["schema_version"], health
+
+
+# Containers that may lack one of the least-privilege settings, and why (SEC-2). Each entry is
+# {container name: {setting: reason}}; none may be missing without one.
+EXCEPTIONS: dict = {
+    "mvp-backup-wal": {
+        "non-root user": "pg_receivewal runs as root without any capability (CapEff 0, no-new-privileges), only so "
+        "that the WAL archive it writes on the host stays root's, mode 0700, like every other backup",
+    },
+}
+
+
+def status_fields(host, pid: str) -> dict:
+    lines = host.run(f"cat /proc/{pid}/status").stdout.splitlines()
+    return dict(line.split(":\t", 1) for line in lines if ":\t" in line)
+
+
+def test_every_container_runs_with_least_privilege(host):
+    with host.sudo():
+        names = host.run("docker ps --format '{{.Names}}'").stdout.split()
+        assert names, "no container runs"
+        problems = []
+        for name in names:
+            info = json.loads(host.run(f"docker inspect {name}").stdout)[0]
+            hc, pid = info["HostConfig"], str(info["State"]["Pid"])
+            proc = status_fields(host, pid)
+            checks = {
+                # The main process holds no capability and can gain none (cap_drop, no-new-privileges).
+                "no capabilities": int(proc.get("CapEff", "1").strip(), 16) == 0,
+                "no-new-privileges": proc.get("NoNewPrivs", "0").strip() == "1",
+                "non-root user": proc.get("Uid", "0").split()[0] != "0",
+                "read-only root": hc.get("ReadonlyRootfs") is True,
+                "memory limit": (hc.get("Memory") or 0) > 0,
+                "pids limit": (hc.get("PidsLimit") or 0) > 0,
+                "all capabilities dropped": "ALL" in (hc.get("CapDrop") or []),
+            }
+            allowed = EXCEPTIONS.get(name, {})
+            problems += [f"{name}: {what}" for what, ok in checks.items() if not ok and what not in allowed]
+    assert not problems, "containers without least privilege:\n" + "\n".join(problems)
+
+
 def test_check_diff_on_converged_host_changes_nothing(check_diff_run):
     assert check_diff_run["rc"] == 0, check_diff_run["output"]
     assert check_diff_run["recap"], check_diff_run["output"]

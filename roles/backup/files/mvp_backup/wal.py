@@ -167,10 +167,26 @@ def parse_target_time(text: str, now: datetime.datetime | None = None) -> dateti
     return when
 
 
+LEAST_PRIVILEGE = (
+    "--cap-drop",
+    "ALL",
+    "--security-opt",
+    "no-new-privileges:true",
+    "--read-only",
+    "--tmpfs",
+    "/tmp",  # noqa: S108 (a tmpfs inside the container, not a path on the host)
+    "--pids-limit",
+    "64",
+)
+
+
 def receiver_argv(cfg, password_env: bool = True) -> list:
     """The sidecar running pg_receivewal into the archive (foreground; systemd restarts it)."""
     w = cfg.wal
     args = [cfg.docker, "run", "--rm", "--name", w.get("container_name", "mvp-backup-wal")]
+    # Least privilege for a process that runs for months: no capabilities (root only as the owner
+    # of the 0700 archive on the host), nothing to gain, read-only image, bounded processes.
+    args += [*LEAST_PRIVILEGE, "--memory", w.get("memory", "256m")]
     args += ["--network", f"container:{cfg.db['container']}", "--entrypoint", ""]
     if password_env:
         args += ["-e", "PGPASSWORD"]

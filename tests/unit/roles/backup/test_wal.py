@@ -107,6 +107,7 @@ def test_receiver_runs_in_the_database_namespace_with_the_password_by_name(tmp_p
     text = " ".join(argv)
     assert "--network container:mvp-data-postgres-1" in text and "-e PGPASSWORD" in text
     assert "pg_receivewal -h 127.0.0.1" in text and "--slot mvp_backup --synchronous --no-loop" in text
+    assert "--cap-drop ALL --security-opt no-new-privileges:true --read-only" in text and "--memory 256m" in text
     create = wal.create_slot_argv(cfg)
     assert create[-3:] == ["--create-slot", "--if-not-exists", "--no-password"] and "mvp-backup-wal-slot" in create
 
