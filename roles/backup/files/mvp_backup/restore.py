@@ -32,17 +32,21 @@ def catalogue(cfg, source: str, from_host: str | None, kind: str = "db") -> tupl
     host = from_host or restic.host
     if kind == "db":
         return offsite_backups(restic, host), restic
+    return files_entries(restic.snapshots("mvp-files", host)), restic
+
+
+def files_entries(snapshots: list) -> dict:
+    """id -> metadata-like dict of off-site files backups: each stands alone (a full, no parent).
+
+    The entry keeps the time its tags give as its end: the chain model refuses a complete backup
+    without one, and a files backup the catalogue dropped could not be restored from off-site.
+    """
     found = {}
-    for snap in restic.snapshots("mvp-files", host):
+    for snap in snapshots:
         entry = catalogue_entry(snap)
         if entry is not None:
-            # A files backup stands alone; its listing names no end or size.
-            found[entry["id"]] = {
-                **{k: v for k, v in entry.items() if k not in ("end", "size")},
-                "kind": "full",
-                "parent": None,
-            }
-    return found, restic
+            found[entry["id"]] = {**entry, "kind": "full", "parent": None}
+    return found
 
 
 def resolve(backups: dict, backup_id: str, what: str) -> str:

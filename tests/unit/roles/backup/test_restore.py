@@ -16,6 +16,7 @@ from mvp_backup import restore
 from mvp_backup.common import JobError
 from mvp_backup.config import Config
 from mvp_backup.files import files_backup
+from mvp_backup.offsite import backup_tags
 
 FULL, INCR1, INCR2 = "20261201T021500Z-full", "20261201T081500Z-incr", "20261201T141500Z-incr"
 
@@ -161,3 +162,21 @@ def test_combine_script():
     two = restore.combine_script(["/chain/0/data", "/chain/1/data"], False)
     assert "pg_combinebackup -o /work/combined /chain/0/data /chain/1/data;" in two
     assert "pg_verifybackup" not in two
+
+
+def test_offsite_files_backups_resolve_to_the_newest():
+    """The off-site files catalogue (restic snapshots by their tags) yields restorable entries."""
+    def snapshot(backup_id, start):
+        meta = {"id": backup_id, "kind": "full", "start": start}
+        return {"id": backup_id[:8], "time": start, "paths": ["/x"], "tags": backup_tags("mvp-files", meta)}
+
+    found = restore.files_entries(
+        [
+            snapshot("20261201T021500Z-files", "2026-12-01T02:15:00Z"),
+            snapshot("20261202T021500Z-files", "2026-12-02T02:15:00Z"),
+            {"id": "untagged", "tags": ["mvp-files"]},
+        ]
+    )
+    assert sorted(found) == ["20261201T021500Z-files", "20261202T021500Z-files"]
+    assert restore.resolve(found, "latest", "files") == "20261202T021500Z-files"
+    assert restore.resolve(found, "20261201T021500Z-files", "files") == "20261201T021500Z-files"
