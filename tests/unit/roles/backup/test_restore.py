@@ -166,6 +166,7 @@ def test_combine_script():
 
 def test_offsite_files_backups_resolve_to_the_newest():
     """The off-site files catalogue (restic snapshots by their tags) yields restorable entries."""
+
     def snapshot(backup_id, start):
         meta = {"id": backup_id, "kind": "full", "start": start}
         return {"id": backup_id[:8], "time": start, "paths": ["/x"], "tags": backup_tags("mvp-files", meta)}
