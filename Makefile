@@ -21,7 +21,7 @@ export MOLECULE_DISTRO
 ALL_SCENARIOS := $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 DISTRO_SCENARIOS := host_baseline platform_development
 
-.PHONY: help setup docker images fixtures promtool demo demo-destroy test test-all lint sanity unit build-check \
+.PHONY: help setup docker images fixtures promtool demo demo-destroy test test-stages test-all lint sanity unit build-check \
         molecule molecule-all bench audit changelog lock clean app app-deps app-lint app-test app-images app-image-test \
         dev dev-down dev-test
 
@@ -56,7 +56,13 @@ demo: setup fixtures app-images ## Create the local throwaway host and converge 
 demo-destroy: ## Remove the local demo host and its data
 	@scripts/demo.sh destroy
 
-test: lint sanity unit build-check app molecule ## Everything CI runs: linters, sanity, unit, build, the app, the full-stack scenario
+# Two stages at a time: the full-stack scenario (much of it waits on apt, Docker and its test
+# host) beside the linters, sanity and unit tests, which follow one another; each stage's output
+# is printed whole when it ends. A -k given to `make test` reaches the stages (MAKEFLAGS).
+test: ## Everything CI runs: linters, sanity, unit, build, the app, the full-stack scenario
+	@$(MAKE) --no-print-directory -j2 --output-sync=target test-stages
+
+test-stages: molecule lint sanity unit build-check app
 
 test-all: ## `test` with every molecule scenario, then the portable ones on Debian 12
 	@$(MAKE) test MOLECULE_SCENARIOS="$(ALL_SCENARIOS)"
@@ -105,7 +111,7 @@ app-lint: ## ESLint, Prettier --check and tsc --noEmit of app/backend and app/fr
 app-test: fixtures ## Unit tests of both apps; the backend's integration tests against PostgreSQL
 	@scripts/app.sh test
 
-app-images: docker ## Production images of the application (and their Node base), saved for app_stack (reused per commit)
+app-images: images ## Production images of the application (and their Node base), saved for app_stack (reused per commit; after the test images: both debootstrap)
 	@SAVE=1 scripts/build-app-images.sh
 
 app-image-test: app-images fixtures ## The production images as a release runs them (migrate, health, page, SIGTERM)
