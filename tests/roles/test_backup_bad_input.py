@@ -142,7 +142,7 @@ def runs(tmp_path_factory):
     return run_batch(
         tmp_path_factory.mktemp("backup-role"),
         role_play("backup"),
-        {case: {**COMMON, **extra} for case, (extra, _) in ROLE_CASES.items()},
+        {case: {**COMMON, **extra} for case, (extra, _expected) in ROLE_CASES.items()},
         prefix="mvp-bk-role",
         groups=("db",),
     )

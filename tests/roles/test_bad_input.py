@@ -81,7 +81,7 @@ def runs(tmp_path_factory):
             run_batch(
                 tmp_path_factory.mktemp(role),
                 local_role_play(role),
-                {case: bad for case, (case_role, bad, _) in CASES.items() if case_role == role},
+                {case: bad for case, (case_role, bad, _messages) in CASES.items() if case_role == role},
                 "--check",
                 "--diff",
                 prefix=f"mvp-bad-{role}",

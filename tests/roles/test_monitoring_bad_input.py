@@ -104,7 +104,7 @@ def runs(tmp_path_factory):
     return run_batch(
         tmp_path_factory.mktemp("monitoring"),
         local_role_play("monitoring"),
-        {case: extra for case, (extra, _) in CASES.items()},
+        {case: extra for case, (extra, _needles) in CASES.items()},
         prefix="mvp-mon-bad-input",
         common=COMMON,
         host_vars=LOCAL_HOST_VARS,

@@ -299,7 +299,7 @@ def runs(tmp_path_factory):
     for role, base in BASE.items():
         cases = {
             case: {k: v for k, v in {**base, **overrides}.items() if k not in drop}
-            for case, (case_role, overrides, drop, _) in CASES.items()
+            for case, (case_role, overrides, drop, _expected) in CASES.items()
             if case_role == role
         }
         results.update(

@@ -63,7 +63,7 @@ def runs(tmp_path_factory):
     return run_batch(
         tmp_path_factory.mktemp("redis"),
         role_play("redis"),
-        {case: {"redis_password": GOOD_PASSWORD, **extra} for case, (extra, _) in CASES.items()},
+        {case: {"redis_password": GOOD_PASSWORD, **extra} for case, (extra, _expected) in CASES.items()},
         prefix="mvp-redis-bad-input",
         groups=("redis",),
     )

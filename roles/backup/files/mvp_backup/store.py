@@ -98,7 +98,7 @@ def claim_dir(directory: Path, suffix: str) -> tuple:
     Ids name the second a backup started; a second backup of the same kind in the same second
     (a refused incremental retried as a full, a manual run beside the timer) waits for the next.
     """
-    for _ in range(3):
+    for _attempt in range(3):
         start = now_utc()
         bdir = directory / f"{start.strftime('%Y%m%dT%H%M%SZ')}-{suffix}"
         try:
