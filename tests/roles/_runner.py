@@ -62,9 +62,7 @@ def write_inventory(tmp_path: Path, host: str, groups: dict | None = None, hosts
 def write_role_play(tmp_path: Path, role: str, hosts: str, name: str = "Bad input") -> Path:
     """play.yml running the collection's role on hosts, without gathering facts."""
     path = tmp_path / "play.yml"
-    path.write_text(
-        json.dumps([{"name": name, "hosts": hosts, "gather_facts": False, "roles": [f"mvp_platform.infra.{role}"]}])
-    )
+    path.write_text(json.dumps(role_play(role, name=name, hosts=hosts)))
     return path
 
 
@@ -158,7 +156,8 @@ def _substitute(value, old: str, new: str):
 
 
 def role_play(role: str, *, name: str = "Bad input", **play) -> list:
-    """A play running the collection's role on the batch's hosts (group `cases`), no facts."""
+    """A play running the collection's role without facts, on the batch's hosts (group `cases`)
+    unless play names others (hosts=...)."""
     return [{"name": name, "hosts": "cases", "gather_facts": False, "roles": [f"mvp_platform.infra.{role}"], **play}]
 
 
