@@ -7,7 +7,8 @@
     mvp-mon-sink.py telegram PORT LOG   a Telegram Bot API stand-in: POST /bot<token>/sendMessage ->
                                         one JSON line {"received", "path", "body"}, answered as the API does
 
-Loopback only. Standard library only (aiosmtpd is not in it).
+Loopback unless a fifth argument names the address to listen on (a peer host on a test network:
+the staging scenario's mailbox). Standard library only (aiosmtpd is not in it).
 """
 
 import json
@@ -19,6 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
 LOCK = threading.Lock()
+BIND = sys.argv[4] if len(sys.argv) > 4 else "127.0.0.1"
 
 
 def append(log: str, line: str) -> None:
@@ -42,7 +44,7 @@ def webhook(port: int, log: str) -> None:
         def log_message(self, fmt: str, *args) -> None:
             pass
 
-    ThreadingHTTPServer(("127.0.0.1", port), Handler).serve_forever()
+    ThreadingHTTPServer((BIND, port), Handler).serve_forever()
 
 
 def telegram(port: int, log: str) -> None:
@@ -66,7 +68,7 @@ def telegram(port: int, log: str) -> None:
         def log_message(self, fmt: str, *args) -> None:
             pass
 
-    ThreadingHTTPServer(("127.0.0.1", port), Handler).serve_forever()
+    ThreadingHTTPServer((BIND, port), Handler).serve_forever()
 
 
 def smtp(port: int, log: str) -> None:
@@ -113,7 +115,7 @@ def smtp(port: int, log: str) -> None:
                     self.reply("502 Command not implemented")
 
     socketserver.ThreadingTCPServer.allow_reuse_address = True
-    socketserver.ThreadingTCPServer(("127.0.0.1", port), Handler).serve_forever()
+    socketserver.ThreadingTCPServer((BIND, port), Handler).serve_forever()
 
 
 def tcp(port: int, log: str) -> None:
@@ -123,7 +125,7 @@ def tcp(port: int, log: str) -> None:
                 append(log, line.decode(errors="replace").rstrip("\r\n"))
 
     socketserver.ThreadingTCPServer.allow_reuse_address = True
-    socketserver.ThreadingTCPServer(("127.0.0.1", port), Handler).serve_forever()
+    socketserver.ThreadingTCPServer((BIND, port), Handler).serve_forever()
 
 
 if __name__ == "__main__":

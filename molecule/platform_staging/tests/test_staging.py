@@ -1,10 +1,15 @@
-"""Staging protection (ENV-3): basic auth + IP allowlist, and the payment webhook path open only to
-the gateway's address. Requests come from the test host's loopback (allowlisted, not the gateway),
-the gateway peer (allowlisted, the gateway) and the outsider peer (neither), over a private network.
+"""Staging (ENV-3) with the reference application: basic auth + IP allowlist, the payment webhook
+path open only to the gateway's address and checked against the gateway's signature by the backend,
+and every mail redirected to the test mailbox. Requests come from the test host's loopback
+(allowlisted, not the gateway), the gateway peer (allowlisted, the gateway) and the outsider peer
+(neither), over a private network; the mail peer runs the mailbox's SMTP server.
 """
 
+import hashlib
 import json
 import subprocess
+import time
+import uuid
 
 import pytest
 
@@ -14,6 +19,49 @@ DOMAIN = "staging.mvp-platform.test"
 STAGING_IP = "172.31.240.10"
 WEBHOOK = "/api/payments/webhook"
 CREDS = "tester:stg-basic-auth-pass"
+# The test terminal of group_vars/all/app_stack.yml.
+TERMINAL_KEY, TERMINAL_PASSWORD = "pf-terminal-key", "pf-terminal-password"
+MAILBOX, MAILBOX_LOG = "qa-inbox@mvp-platform.test", "/var/log/mvp-mail/messages.jsonl"
+
+
+def signed(fields: dict, password: str = TERMINAL_PASSWORD) -> dict:
+    """A T-Bank notification with its Token: the scalar fields and Password, sorted by key, joined, SHA-256."""
+    pairs = {k: v for k, v in fields.items() if not isinstance(v, (dict, list))} | {"Password": password}
+    values = "".join(str(v).lower() if isinstance(v, bool) else str(v) for _, v in sorted(pairs.items()))
+    return {**fields, "Token": hashlib.sha256(values.encode()).hexdigest()}
+
+
+def notification(payment_id: str) -> dict:
+    return {
+        "TerminalKey": TERMINAL_KEY,
+        "OrderId": f"order-{payment_id}",
+        "Success": True,
+        "Status": "CONFIRMED",
+        "PaymentId": payment_id,
+        "ErrorCode": "0",
+        "Amount": 19900,
+    }
+
+
+def recorded(host, payment_id: str) -> list[str]:
+    """The statuses the backend recorded for a payment (payment_id: digits the test made)."""
+    assert payment_id.isdigit()
+    sql = f"SELECT status FROM payment_notifications WHERE payment_id = '{payment_id}'"  # noqa: S608 - digits only
+    with host.sudo():
+        out = host.run(f'docker exec -u postgres mvp-data-postgres-1 psql -X -At -U mvp -d mvp -c "{sql}"')
+    assert out.rc == 0, out.stderr
+    return out.stdout.split()
+
+
+def post_json(peer: str, path: str, payload: dict, *args: str) -> tuple[int, str]:
+    return peer_curl(peer, path, *args, "-X", "POST", "-H", "Content-Type: application/json", "-d", json.dumps(payload))
+
+
+def mailbox() -> list[dict]:
+    proc = subprocess.run(
+        ["docker", "exec", "mvp-pf-mail", "cat", MAILBOX_LOG], capture_output=True, text=True, timeout=30, check=False
+    )
+    return [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
 
 
 def local_curl(host, path, *args):
@@ -37,7 +85,7 @@ def peer_curl(peer, path, *args):
 def test_site_needs_credentials(host):
     assert local_curl(host, "/")[0] == 401
     status, body = local_curl(host, "/", "-u", CREDS)
-    assert status == 200 and "frontend version 1.0.0" in body
+    assert status == 200 and "MVP Platform" in body and "1.0.0" in body, body[:2000]
 
 
 def test_second_user_and_wrong_password(host):
@@ -51,10 +99,36 @@ def test_api_health_with_credentials(host):
     assert json.loads(body)["database"]["status"] == "up"
 
 
-def test_webhook_from_the_gateway_needs_no_credentials():
-    status, body = peer_curl("mvp-pf-gateway", WEBHOOK, "-X", "POST", "-d", '{"Status":"CONFIRMED"}')
-    assert status == 200, body
-    assert json.loads(body)["received"] is True
+def test_a_signed_notification_from_the_gateway_is_recorded(host):
+    payment_id = str(uuid.uuid4().int % 10**12)
+    status, answer = post_json("mvp-pf-gateway", WEBHOOK, signed(notification(payment_id)))
+    assert (status, answer) == (200, "OK")
+    assert recorded(host, payment_id) == ["CONFIRMED"]
+
+
+def test_a_forged_notification_from_the_gateway_is_refused_by_the_backend(host):
+    payment_id = str(uuid.uuid4().int % 10**12)
+    forged = signed(notification(payment_id), "not-the-terminal-password")
+    status, answer = post_json("mvp-pf-gateway", WEBHOOK, forged)
+    # The backend's answer (JSON), not nginx's: the request passed the gateway's allowlist.
+    assert status == 403 and "invalid notification token" in answer, answer
+    assert recorded(host, payment_id) == []
+
+
+def test_a_contact_request_mails_the_test_mailbox_only():
+    visitor = f"visitor-{uuid.uuid4().hex[:8]}@example.com"
+    before = len(mailbox())
+    request = {"email": visitor, "name": "Staging Tester", "message": "Hello from the staging test"}
+    status, answer = post_json("mvp-pf-gateway", "/api/contact", request, "-u", CREDS)
+    assert status == 202, answer
+    deadline = time.time() + 30
+    while len(mailbox()) == before and time.time() < deadline:
+        time.sleep(1)
+    messages = [m for m in mailbox()[before:] if visitor in m["data"]]
+    assert len(messages) == 1, mailbox()[before:]
+    # The envelope names the test mailbox alone; the visitor's address is only in the headers.
+    assert messages[0]["to"] == [f"<{MAILBOX}>"], messages[0]
+    assert f"X-Original-To: {visitor}" in messages[0]["data"], messages[0]["data"][:2000]
 
 
 def test_gateway_still_needs_credentials_for_the_site():
@@ -63,9 +137,14 @@ def test_gateway_still_needs_credentials_for_the_site():
 
 def test_webhook_refuses_other_sources(host):
     # Loopback is allowlisted for the site, but it is not the gateway: 403 even with credentials.
-    assert local_curl(host, WEBHOOK, "-X", "POST", "-d", "{}")[0] == 403
-    assert local_curl(host, WEBHOOK, "-X", "POST", "-d", "{}", "-u", CREDS)[0] == 403
-    assert peer_curl("mvp-pf-outsider", WEBHOOK, "-X", "POST", "-d", "{}")[0] == 403
+    # nginx refuses them (its own page): a signed notification from elsewhere never reaches the backend.
+    body = json.dumps(signed(notification("1")))
+    for status, answer in (
+        local_curl(host, WEBHOOK, "-X", "POST", "-d", body),
+        local_curl(host, WEBHOOK, "-X", "POST", "-d", body, "-u", CREDS),
+        peer_curl("mvp-pf-outsider", WEBHOOK, "-X", "POST", "-d", body),
+    ):
+        assert status == 403 and "nginx" in answer, answer
 
 
 @pytest.mark.parametrize("args", [(), ("-u", CREDS)])
