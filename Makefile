@@ -21,7 +21,7 @@ export MOLECULE_DISTRO
 ALL_SCENARIOS := $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 DISTRO_SCENARIOS := host_baseline platform_development
 
-.PHONY: help setup docker images fixtures promtool demo demo-destroy test test-stages test-all lint sanity unit build-check \
+.PHONY: help setup docker images fixtures promtool demo demo-prerequisites demo-destroy test test-stages test-all lint sanity unit build-check \
         molecule molecule-all bench audit changelog lock clean app app-deps app-lint app-test app-images app-image-test \
         dev dev-down dev-test
 
@@ -52,8 +52,14 @@ images: docker ## Build the systemd test-host images the scenarios need (reused 
 fixtures: images ## Build the app fixture images (no registry here) and their archive
 	@scripts/build-fixture-images.sh >/dev/null
 
-demo: setup fixtures app-images ## Create the local throwaway host and converge the development platform on it
+# The prerequisites two at a time (the Python tools beside the test-host image, then the fixtures
+# beside the application's images): a new user's first run waits on downloads and builds, not on
+# one after the other.
+demo: ## Create the local throwaway host and converge the development platform on it
+	@$(MAKE) --no-print-directory -j2 --output-sync=line demo-prerequisites
 	@scripts/demo.sh up
+
+demo-prerequisites: setup fixtures app-images
 
 demo-destroy: ## Remove the local demo host and its data
 	@scripts/demo.sh destroy
