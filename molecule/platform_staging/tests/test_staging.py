@@ -7,6 +7,7 @@ and every mail redirected to the test mailbox. Requests come from the test host'
 
 import hashlib
 import json
+import shlex
 import subprocess
 import time
 import uuid
@@ -67,7 +68,7 @@ def mailbox() -> list[dict]:
 def local_curl(host, path, *args):
     """curl on the staging host itself (source 127.0.0.1); returns (status, body)."""
     with host.sudo():
-        out = host.run(f"curl -sk -w '\\n%{{http_code}}' {' '.join(args)} https://{DOMAIN}{path}")
+        out = host.run(f"curl -sk -w '\\n%{{http_code}}' {shlex.join(args)} https://{DOMAIN}{path}")
     body, _, status = out.stdout.rpartition("\n")
     return int(status), body
 

@@ -86,10 +86,11 @@ def _registry_creds(host):
         capture_output=True,
         text=True,
         check=True,
-        env={**os.environ, "ANSIBLE_NOCOLOR": "1"},
+        # molecule's verify step forces colours on; they would end up in the credentials.
+        env={**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0"},
     )
     # The JSON or the YAML result format, whichever ansible.cfg selects.
-    creds = re.search(r'"?msg"?:\s*"?([^"\n]+)', proc.stdout).group(1).strip()
+    creds = re.search(r'"?msg"?:\s*"?([^"\n\x1b]+)', proc.stdout).group(1).strip()
     with host.sudo():
         host.run(f"umask 077; printf '%s' '{creds}' > /root/mvp-reg-creds")
     yield creds
@@ -189,14 +190,15 @@ def test_a_release_whose_migration_fails_stops_before_the_switch(host):
     before = live(host)
     with under_load(host, "deploy-2.1.0") as load:
         proc = playbook("deploy.yml", "-e", "app_version=2.1.0")
-    text = out(proc)
+    # The whole output: a failed release prints the new colour's logs after the message.
+    text = proc.stdout + proc.stderr
     RESULTS["deploy_2.1.0_wall_s"] = proc.wall_s
-    assert proc.returncode != 0, text
-    assert "Release 2.1.0 FAILED" in text, text
-    assert "nginx was never switched" in text, text
+    assert proc.returncode != 0, out(proc)
+    assert "Release 2.1.0 FAILED" in text, out(proc)
+    assert "nginx was never switched" in text, out(proc)
     named = r"The database migration of release 2\.1\.0 failed: `migrate` \(app_stack_migrate_command\)"
-    assert re.search(named, text), text
-    assert "migration failed on purpose" in text, text  # the migration's own output
+    assert re.search(named, text), out(proc)
+    assert "migration failed on purpose" in text, out(proc)  # the migration's own output
     assert_no_failed_requests(load)
     for path in ("/", "/api/health"):
         assert set(load.result["versions"][path]) == {"2.0.0"}, load.result["versions"]
@@ -231,10 +233,11 @@ def test_a_registry_that_cannot_be_used_fails_clearly_and_changes_nothing(host, 
     before = live(host)
     config = sh(host, "cat /root/.docker/config.json")
     proc = playbook("deploy.yml", "-e", "app_version=1.0.0", *extra)
-    text = out(proc)
-    assert proc.returncode != 0, text
-    assert re.search(expected, text, re.I | re.S), text
-    assert "nginx was never switched" in text, text
+    # The whole output: a failed release prints the new colour's logs after the message.
+    text = proc.stdout + proc.stderr
+    assert proc.returncode != 0, out(proc)
+    assert re.search(expected, text, re.I | re.S), out(proc)
+    assert "nginx was never switched" in text, out(proc)
     assert "not-the-password" not in text
     assert live(host) == before
     assert sh(host, "cat /root/.docker/config.json") == config, "the stored login must stay as it was"
