@@ -2,20 +2,15 @@
 
 Each case runs the role on the control node in check mode (ansible-playbook, local connection)
 with one bad variable and asserts: a non-zero exit, a message naming the variable, no task
-past the preflight checks, and changed=0 in the recap. A control case with the same playbook
-and valid variables passes the preflight (`--tags <role>_preflight`).
+past the preflight checks, and changed=0 in the recap. A control case with the same play and
+valid variables passes the preflight (`--tags <role>_preflight`).
 """
 
-import json
-from pathlib import Path
-
 import pytest
-from _runner import LOCAL_HOST_VARS, ansible_playbook, local_role_play, run_batch
-from _runner import recap as recap_of
+from _runner import LOCAL_HOST_VARS, local_role_play, run_batch
 
-PLAYBOOK = Path(__file__).resolve().parent / "playbooks" / "preflight.yml"
 ADMIN_WITHOUT_KEY = [{"name": "alice"}]
-# preflight.yml's valid baseline, which each case spoils with one bad value.
+# A valid baseline, which each case spoils with one bad value.
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKV2nwcFhC6kboHxlM33mYmxRDjFo7i910hZtWIY2wi5 alice-example"
 BASELINE = {"hardening_admin_users": [{"name": "alice", "ssh_keys": [KEY]}]}
 
@@ -63,12 +58,6 @@ CASES = {
 }
 
 
-def run_playbook(role, extra_vars, *args):
-    variables = {"role_under_test": role, **extra_vars}
-    proc = ansible_playbook(PLAYBOOK, "--check", "--diff", "-e", json.dumps(variables), *args)
-    return proc, recap_of(proc.stdout, "localhost")
-
-
 FIRST_CHANGE = {"hardening": "Install the hardening packages", "docker": "Create /etc/docker"}
 
 
@@ -105,9 +94,20 @@ def test_bad_input_stops_before_any_change(runs, case):
 
 
 @pytest.mark.parametrize("role", ["hardening", "docker"])
-def test_valid_input_passes_preflight(role):
+def test_valid_input_passes_preflight(role, tmp_path):
     good = {"docker_install_source": "distro", "docker_userland_proxy": True} if role == "docker" else {}
-    proc, recap = run_playbook(role, good, "--tags", f"{role}_preflight")
-    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
-    assert recap
-    assert recap.group(2) == "0"
+    run = run_batch(
+        tmp_path,
+        local_role_play(role),
+        {"valid": good},
+        "--check",
+        "--diff",
+        "--tags",
+        f"{role}_preflight",
+        prefix=f"mvp-good-{role}",
+        common=BASELINE,
+        host_vars=LOCAL_HOST_VARS,
+    )["valid"]
+    assert run.result is None, run.output[:4000]
+    assert run.stats.get("ok"), run.stats
+    assert not run.stats.get("changed"), run.stats
