@@ -291,6 +291,31 @@ api = dashboard(
             0, "Probe latency through nginx", [('probe_duration_seconds{job="blackbox"}', "{{endpoint}}")], 0, 24, "s"
         ),
         panel(0, "Firing alerts", [('count(ALERTS{alertstate="firing"}) or vector(0)', "firing")], 12, 24),
+        # The backend's own view (its metrics listener): time spent in the application, per route.
+        panel(
+            0,
+            "Backend: requests per second and 5xx share by route",
+            [
+                (f"mvp:backend_requests:rate5m{{{R}}}", "{{route}}"),
+                (f"mvp:backend_errors:ratio_rate5m{{{R}}}", "{{route}} 5xx share"),
+            ],
+            0,
+            32,
+            "reqps",
+        ),
+        panel(
+            0,
+            "Backend: latency p50 / p95 / p99 by route",
+            [
+                (f"mvp:backend_request_duration_seconds:p50{{{R}}}", "{{route}} p50"),
+                (f"mvp:backend_request_duration_seconds:p95{{{R}}}", "{{route}} p95"),
+                (f"mvp:backend_request_duration_seconds:p99{{{R}}}", "{{route}} p99"),
+            ],
+            12,
+            32,
+            "s",
+        ),
+        panel(0, "Backend targets up (per host and colour)", [('up{job="backend"}', "{{host}} {{colour}}")], 0, 40, w=24),
     ],
     [var("route", "label_values(mvp_http_requests_total, route)", "Route")],
     ["api"],

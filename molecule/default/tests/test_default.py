@@ -4,6 +4,8 @@ Run by testinfra inside the test host, against the real nginx, containers and Po
 """
 
 import json
+import time
+import urllib.parse
 
 import pytest
 
@@ -68,6 +70,51 @@ def test_the_page_is_the_reference_application(host):
     # The NestJS backend reports the schema its migrations (the runner of app/backend) applied.
     assert health["database"]["schema_version"] == health["database"]["expected_schema_version"], health
     assert health["database"]["schema_version"], health
+
+
+def prometheus(host, expr: str) -> list:
+    url = "http://127.0.0.1:9090/api/v1/query?query=" + urllib.parse.quote(expr)
+    return json.loads(curl(host, f"'{url}'").stdout)["data"]["result"]
+
+
+def wait_for_series(host, expr: str, timeout: float = 180) -> list:
+    deadline = time.time() + timeout
+    while not (series := prometheus(host, expr)) and time.time() < deadline:
+        time.sleep(5)
+    return series
+
+
+def test_api_requests_show_per_route_series_from_the_backend_and_nginx(host):
+    """MON-1 on the reference application: after requests through nginx, Prometheus has per-route
+    rate, latency and error series from the backend's own metrics listener and from nginx's log."""
+    host.run(
+        f"for i in $(seq 1 40); do curl -ks -o /dev/null https://{DOMAIN}/api/health; "
+        f"curl -ks -o /dev/null https://{DOMAIN}/api/no-such-thing/$i; done"
+    )
+    for expr in (
+        'mvp_backend_http_requests_total{route="/api/health",status="200"}',
+        'mvp_backend_http_requests_total{route="unmatched",status="404"}',
+        'mvp_backend_info{version="1.0.0"}',
+        'mvp_http_requests_total{route="/api/health",status="200"}',
+        'mvp:backend_request_duration_seconds:p95{route="/api/health"} >= 0',
+        'mvp:backend_errors:ratio_rate5m{route="/api/health"} == 0',
+        'mvp:http_errors:ratio_rate5m{route="/api/health"} == 0',
+    ):
+        assert wait_for_series(host, expr), expr
+    # The live colour's target is up; BackendDown is quiet.
+    live = json.loads(host.run("cat /opt/mvp/current.json").stdout)["colour"]
+    up = {s["metric"]["colour"]: s["value"][1] for s in prometheus(host, 'up{job="backend"}')}
+    assert up.get(live) == "1", up
+    assert not prometheus(host, 'ALERTS{alertname="BackendDown"}')
+
+
+def test_backend_metrics_are_not_served_through_nginx(host):
+    page = curl(host, "-k", f"https://{DOMAIN}/metrics").stdout
+    assert "mvp_backend_" not in page, page[:500]
+    # Its own listener answers on the host's loopback (the colour's metrics port).
+    live = json.loads(host.run("cat /opt/mvp/current.json").stdout)["colour"]
+    port = {"blue": 3102, "green": 3202}[live]
+    assert "mvp_backend_http_requests_total" in curl(host, f"http://127.0.0.1:{port}/metrics").stdout
 
 
 # Containers that may lack one of the least-privilege settings, and why (SEC-2). Each entry is

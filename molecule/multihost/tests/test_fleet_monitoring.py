@@ -2,9 +2,10 @@
 
 Every node_exporter target is up with its host, group and environment labels; an exporter on a
 non-monitoring host listens on its private address only, asks for basic auth, and its port is
-dropped for every host but the monitoring host; stopping app1's exporter raises TargetDown at the
-webhook receiver (and resolves it); a host removed from the inventory leaves the scrape on the
-next run (and comes back).
+dropped for every host but the monitoring host; the backend's own metrics listener of each app
+host is scraped on its live colour, behind the same auth and firewall rule; stopping app1's
+exporter raises TargetDown at the webhook receiver (and resolves it); a host removed from the
+inventory leaves the scrape on the next run (and comes back).
 """
 
 import json
@@ -122,6 +123,54 @@ def app1_target_down(since: int, status: str):
             if (labels["alertname"], labels.get("host"), alert["status"]) == ("TargetDown", "mvp-mh-app1", status):
                 return entry, alert
     return None
+
+
+def backend_targets() -> list:
+    targets = json.loads(sh("db", "curl -fsS http://127.0.0.1:9090/api/v1/targets").stdout)["data"]["activeTargets"]
+    return [t for t in targets if t["labels"]["job"] == "backend"]
+
+
+METRICS_PORTS = {"blue": 3102, "green": 3202}
+
+
+def live_colour(name: str) -> str:
+    return json.loads(sh(name, "cat /opt/mvp/current.json").stdout)["colour"]
+
+
+def test_the_backend_of_every_app_host_is_scraped_on_its_live_colour():
+    live = {f"mvp-mh-{n}": live_colour(n) for n in ("app1", "app2")}
+
+    def up_on_live():
+        return all(
+            t["health"] == "up" for t in backend_targets() if t["labels"]["colour"] == live[t["labels"]["host"]]
+        )
+
+    assert wait_for(up_on_live, 120), backend_targets()
+    targets = backend_targets()
+    # Both colours of both app hosts are targets (the idle one may be down), labelled like node's.
+    assert sorted((t["labels"]["host"], t["labels"]["colour"]) for t in targets) == [
+        (h, c) for h in ("mvp-mh-app1", "mvp-mh-app2") for c in ("blue", "green")
+    ], targets
+    for t in targets:
+        host = t["labels"]["host"]
+        assert t["labels"]["instance"] == f"{ADDR[host[7:]]}:{METRICS_PORTS[t['labels']['colour']]}", t["labels"]
+        assert (t["labels"]["group"], t["labels"]["environment"]) == ("app", "production"), t["labels"]
+    versions = {s["metric"]["host"]: s["metric"]["version"] for s in query("mvp_backend_info")}
+    assert set(versions) == set(live), versions
+    assert not query('ALERTS{alertname="BackendDown"}')
+
+
+def test_backend_metrics_need_auth_and_are_dropped_for_every_host_but_the_monitoring_host():
+    for name in ("app1", "app2"):
+        port = METRICS_PORTS[live_colour(name)]
+        url = f"http://{ADDR[name]}:{port}/metrics"
+        anonymous = sh("db", f"curl -s -o /dev/null -w '%{{http_code}}' {url}").stdout
+        right = sh("db", f"curl -s -o /dev/null -w '%{{http_code}}' -u prometheus:{PASSWORD} {url}").stdout
+        assert (anonymous, right) == ("401", "200"), name
+        assert tcp_probe("proxy", ADDR[name], port) == 124, name
+        # Never through nginx: the public /metrics is not the backend's.
+        public = sh("proxy", f"curl -ks --resolve mvp-multi.test:443:127.0.0.1 https://mvp-multi.test/metrics", ok=False)
+        assert "mvp_backend_" not in public.stdout
 
 
 def test_a_stopped_exporter_raises_its_alert_at_the_receivers():
