@@ -6,6 +6,7 @@ import { HealthController } from './health/health.controller.js';
 import { HealthService } from './health/health.service.js';
 import { loggerOptions } from './logging/logger.js';
 import { MailService } from './mail/mail.service.js';
+import { MetricsService } from './metrics/metrics.service.js';
 import { PaymentsController } from './payments/payments.controller.js';
 import { PaymentsService } from './payments/payments.service.js';
 import { PrismaService } from './prisma/prisma.service.js';
@@ -49,6 +50,7 @@ export class AppModule {
         HealthService,
         PaymentsService,
         MailService,
+        MetricsService,
       ],
     };
   }

@@ -6,6 +6,7 @@ import { Logger } from 'nestjs-pino';
 import { resolve } from 'node:path';
 import { AppModule } from './app.module.js';
 import type { AppConfig } from './config.js';
+import { MetricsService } from './metrics/metrics.service.js';
 import { readMigrations } from './migrate/migrations.js';
 
 export async function createApp(
@@ -19,6 +20,9 @@ export async function createApp(
   );
   app.useLogger(app.get(Logger));
   app.disable('x-powered-by');
+  // First, so the latency counts every middleware; the listener itself is MetricsService's.
+  const metrics = app.get(MetricsService);
+  if (metrics.enabled) app.use(metrics.middleware());
   app.use((_req: unknown, res: { setHeader(k: string, v: string): void }, next: () => void) => {
     res.setHeader('X-App-Version', config.version);
     next();

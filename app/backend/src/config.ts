@@ -28,10 +28,22 @@ export interface PaymentsConfig {
   password: string;
 }
 
+/**
+ * The Prometheus listener (src/metrics/): a port of its own, never proxied by nginx. With a
+ * password, every request needs HTTP basic auth with exactly `user` and `password`.
+ */
+export interface MetricsConfig {
+  /** 0: no listener and no metrics. */
+  port: number;
+  user: string;
+  password?: string;
+}
+
 export interface AppConfig {
   version: string;
   env: string;
   port: number;
+  metrics: MetricsConfig;
   logLevel: LogLevel;
   databaseUrl: string;
   /** Absent when the payment gateway is not configured: the webhook then answers 503. */
@@ -67,6 +79,23 @@ function port(env: Env, name: string, fallback: number): number {
     throw new ConfigError(`${name}=${raw} is not a TCP port (1-65535)`);
   }
   return n;
+}
+
+function metricsPort(env: Env): number {
+  const raw = value(env, 'METRICS_PORT');
+  if (raw === undefined) return 9464;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) {
+    throw new ConfigError(`METRICS_PORT=${raw} is not a TCP port (1-65535) or 0 (no listener)`);
+  }
+  return n;
+}
+
+function metricsUser(env: Env): string {
+  const user = value(env, 'METRICS_USER') ?? 'prometheus';
+  // RFC 7617: the user-id of basic auth cannot contain a colon.
+  if (user.includes(':')) throw new ConfigError(`METRICS_USER=${user} contains a colon`);
+  return user;
 }
 
 function email(env: Env, name: string, fallback?: string): string | undefined {
@@ -145,10 +174,20 @@ export function loadConfig(env: Env = process.env): AppConfig {
       'PAYMENT_TERMINAL_KEY and PAYMENT_PASSWORD are set together or not at all',
     );
   }
+  const apiPort = port(env, 'PORT', 3001);
+  const metrics = {
+    port: metricsPort(env),
+    user: metricsUser(env),
+    password: value(env, 'METRICS_PASSWORD'),
+  };
+  if (metrics.port === apiPort) {
+    throw new ConfigError(`METRICS_PORT=${metrics.port} is the API's port (PORT): use another`);
+  }
   return {
     version: value(env, 'APP_VERSION') ?? packageVersion(),
     env: value(env, 'APP_ENV') ?? 'development',
-    port: port(env, 'PORT', 3001),
+    port: apiPort,
+    metrics,
     logLevel: parseLogLevel(env.LOG_LEVEL),
     databaseUrl: required(env, 'DATABASE_URL', 'the backend needs its PostgreSQL database'),
     payments: terminalKey && password ? { terminalKey, password } : undefined,

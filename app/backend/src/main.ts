@@ -1,5 +1,6 @@
-// Entry point: `node dist/main.js` (container port 3001). SIGTERM closes the server after the
-// requests in flight, disconnects the database and exits 0 (the release drains first).
+// Entry point: `node dist/main.js` (container port 3001, metrics on METRICS_PORT 9464). SIGTERM
+// closes the server after the requests in flight, then the metrics listener, disconnects the
+// database and exits 0 (the release drains first).
 import 'reflect-metadata';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';

@@ -84,6 +84,7 @@ describe('backend HTTP API against PostgreSQL and SMTP', () => {
       DATABASE_URL: fresh.url,
       APP_VERSION: '9.9.9-test',
       LOG_LEVEL: 'ERROR',
+      METRICS_PORT: '0', // metrics.test.ts has the listener
       PAYMENT_TERMINAL_KEY: TERMINAL,
       PAYMENT_PASSWORD: PASSWORD,
       EMAIL_PROVIDER: 'smtp',

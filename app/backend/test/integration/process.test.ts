@@ -1,18 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createServer, type AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freshDatabase } from '../helpers/db.js';
+import { basicAuth, freePort } from '../helpers/net.js';
 import { backendRoot } from '../helpers/paths.js';
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((ok) => srv.listen(0, '127.0.0.1', ok));
-  const { port } = srv.address() as AddressInfo;
-  await new Promise<void>((ok) => srv.close(() => ok()));
-  return port;
-}
 
 function run(args: string[], env: Record<string, string>) {
   const child = spawn(process.execPath, args, {
@@ -44,9 +36,12 @@ describe('backend process', () => {
     assert.match(lines.at(-1)?.msg ?? '', /applied 2 migration\(s\)/);
 
     const port = await freePort();
+    const metricsPort = await freePort();
     const server = run(['build/src/main.js'], {
       DATABASE_URL: url,
       PORT: String(port),
+      METRICS_PORT: String(metricsPort),
+      METRICS_PASSWORD: 'process-test',
       LOG_LEVEL: 'DEBUG',
       APP_VERSION: '1.2.3',
     });
@@ -59,8 +54,16 @@ describe('backend process', () => {
       );
     }
     assert.ok(healthy, server.output());
+    // A scraper's keep-alive connection to the metrics listener does not hold the exit up.
+    const scrape = await fetch(`http://127.0.0.1:${metricsPort}/metrics`, {
+      headers: basicAuth('prometheus', 'process-test'),
+    });
+    assert.equal(scrape.status, 200);
+    assert.match(await scrape.text(), /route="\/api\/health"/);
+    const t0 = Date.now();
     server.child.kill('SIGTERM');
     assert.equal(await server.exited, 0, server.output());
+    assert.ok(Date.now() - t0 < 5000, `SIGTERM took ${Date.now() - t0} ms`);
     const logs = server
       .output()
       .trim()

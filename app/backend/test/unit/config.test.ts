@@ -73,4 +73,28 @@ describe('loadConfig', () => {
       },
     );
   });
+
+  it('reads the metrics listener: port 9464, 0 for none, user prometheus, optional password', () => {
+    assert.deepEqual(loadConfig(base).metrics, {
+      port: 9464,
+      user: 'prometheus',
+      password: undefined,
+    });
+    assert.deepEqual(
+      loadConfig({ ...base, METRICS_PORT: '0', METRICS_USER: 'scraper', METRICS_PASSWORD: 's3' })
+        .metrics,
+      { port: 0, user: 'scraper', password: 's3' },
+    );
+    for (const bad of ['-1', '65536', 'x', '9464.5']) {
+      assert.throws(
+        () => loadConfig({ ...base, METRICS_PORT: bad }),
+        (e: Error) => e instanceof ConfigError && e.message.startsWith(`METRICS_PORT=${bad} `),
+      );
+    }
+    assert.throws(() => loadConfig({ ...base, METRICS_PORT: '3001' }), /METRICS_PORT=3001 .*PORT/);
+    assert.throws(
+      () => loadConfig({ ...base, METRICS_USER: 'a:b' }),
+      (e: Error) => e instanceof ConfigError && /METRICS_USER=a:b/.test(e.message),
+    );
+  });
 });
