@@ -10,7 +10,8 @@
 #   dev-down  stop it and remove its containers (the database volume stays; PURGE=1 drops it)
 #   dev-test  dev-up, edit a source file of each app, wait for the new answer, restore, dev-down
 #   image-test  the production images as a release runs them: the migration command, both
-#             services against PostgreSQL, Docker's HEALTHCHECK, the page, exit 0 on SIGTERM
+#             services against PostgreSQL, Docker's HEALTHCHECK, the page, the backend's metrics
+#             listener (basic auth on 9464, not on the API's port), exit 0 on SIGTERM
 set -euo pipefail
 
 log() { printf '==> %s\n' "$*" >&2; }
@@ -252,14 +253,15 @@ healthy() {
 
 image_test() {
   local version=${APP_VERSION:-$(sed -n 's/^  "version": "\(.*\)",$/\1/p' "${APP}/backend/package.json")}
-  local prefix=${IMAGE_PREFIX:-local} pg="mvp-app-imgtest-$$" url out fe be t0
+  local prefix=${IMAGE_PREFIX:-local} pg="mvp-app-imgtest-$$" url out fe be mt t0
+  local scrape_pw="image-test-scrape-$$"
   CHECKS_PASSED=0 CHECKS_FAILED=0
   # The services share the database container's network namespace (no network to create):
-  # PostgreSQL on 127.0.0.1:5432, the backend on :3001, the frontend on :3000 in there.
+  # PostgreSQL on 127.0.0.1:5432, the backend on :3001 (metrics :9464), the frontend on :3000.
   # shellcheck disable=SC2064
   trap "docker rm -f '${pg}-fe' '${pg}-be' '${pg}' >/dev/null 2>&1 || true" RETURN
   docker run -d --name "$pg" -e POSTGRES_USER=smoke -e POSTGRES_PASSWORD=smoke -e POSTGRES_DB=smoke \
-    -p 127.0.0.1::3000 -p 127.0.0.1::3001 "$POSTGRES_IMAGE" >/dev/null
+    -p 127.0.0.1::3000 -p 127.0.0.1::3001 -p 127.0.0.1::9464 "$POSTGRES_IMAGE" >/dev/null
   for _ in $(seq 1 120); do docker exec "$pg" pg_isready -h 127.0.0.1 -U smoke >/dev/null 2>&1 && break; sleep 0.5; done
   url=postgresql://smoke:smoke@127.0.0.1:5432/smoke
   out=$(docker run --rm --network "container:${pg}" -e "DATABASE_URL=${url}" \
@@ -267,11 +269,12 @@ image_test() {
   check "the migration command applies both migrations" grep -q 'applied 2 migration' <<<"$out"
   docker run -d --name "${pg}-be" --network "container:${pg}" -e "DATABASE_URL=${url}" -e LOG_LEVEL=info \
     -e PAYMENT_TERMINAL_KEY=TinkoffBankTest -e PAYMENT_PASSWORD=TinkoffBankTest \
-    "${prefix}/mvp-app-backend:${version}" >/dev/null
+    -e "METRICS_PASSWORD=${scrape_pw}" "${prefix}/mvp-app-backend:${version}" >/dev/null
   docker run -d --name "${pg}-fe" --network "container:${pg}" -e BACKEND_INTERNAL_URL=http://127.0.0.1:3001 \
     "${prefix}/mvp-app-frontend:${version}" >/dev/null
   be=$(docker port "$pg" 3001/tcp | head -n1)
   fe=$(docker port "$pg" 3000/tcp | head -n1)
+  mt=$(docker port "$pg" 9464/tcp | head -n1)
   check "backend HEALTHCHECK reports healthy" healthy "${pg}-be"
   check "frontend HEALTHCHECK reports healthy" healthy "${pg}-fe"
   check "/api/health is ok at this release's schema" wait_for "http://${be}/api/health" 30 \
@@ -282,6 +285,13 @@ image_test() {
     "[ \"\$(curl -s -o /dev/null -w '%{http_code}' -H 'content-type: application/json' \
       -d '{\"TerminalKey\":\"TinkoffBankTest\",\"OrderId\":\"1\",\"Status\":\"CONFIRMED\",\"PaymentId\":1,\"Amount\":1,\"Token\":\"00\"}' \
       http://${be}/api/payments/webhook)\" = 403 ]"
+  check "the metrics listener refuses a scrape without credentials" bash -c \
+    "[ \"\$(curl -s -o /dev/null -w '%{http_code}' http://${mt}/metrics)\" = 401 ]"
+  check "the metrics listener counts /api/health with credentials" bash -c \
+    "curl -fsS -u 'prometheus:${scrape_pw}' http://${mt}/metrics \
+      | grep -q '^mvp_backend_http_requests_total{method=\"GET\",route=\"/api/health\",status=\"200\"} '"
+  check "the API's port has no /metrics" bash -c \
+    "[ \"\$(curl -s -o /dev/null -w '%{http_code}' http://${be}/metrics)\" = 404 ]"
   check "runs as a non-root user" test "$(docker exec "${pg}-be" id -u)" != 0
   for c in be fe; do
     t0=$(date +%s.%N)
