@@ -86,7 +86,7 @@ def main() -> None:
     result = {
         "benchmark": "alert_delay",
         "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "scenario": "multihost: app1's node_exporter stopped, TargetDown at the webhook receiver on the monitoring host",
+        "scenario": "multihost: app1's node_exporter stopped, TargetDown at the webhook on the monitoring host",
         "machine": {"cpus": os.cpu_count(), "load_1m_end": os.getloadavg()[0]},
         "settings": {
             "scrape_interval": setting("scrape_interval"),

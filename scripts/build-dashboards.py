@@ -315,7 +315,9 @@ api = dashboard(
             32,
             "s",
         ),
-        panel(0, "Backend targets up (per host and colour)", [('up{job="backend"}', "{{host}} {{colour}}")], 0, 40, w=24),
+        panel(
+            0, "Backend targets up (per host and colour)", [('up{job="backend"}', "{{host}} {{colour}}")], 0, 40, w=24
+        ),
     ],
     [var("route", "label_values(mvp_http_requests_total, route)", "Route")],
     ["api"],

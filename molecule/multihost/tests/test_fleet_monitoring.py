@@ -141,9 +141,7 @@ def test_the_backend_of_every_app_host_is_scraped_on_its_live_colour():
     live = {f"mvp-mh-{n}": live_colour(n) for n in ("app1", "app2")}
 
     def up_on_live():
-        return all(
-            t["health"] == "up" for t in backend_targets() if t["labels"]["colour"] == live[t["labels"]["host"]]
-        )
+        return all(t["health"] == "up" for t in backend_targets() if t["labels"]["colour"] == live[t["labels"]["host"]])
 
     assert wait_for(up_on_live, 120), backend_targets()
     targets = backend_targets()
@@ -169,7 +167,7 @@ def test_backend_metrics_need_auth_and_are_dropped_for_every_host_but_the_monito
         assert (anonymous, right) == ("401", "200"), name
         assert tcp_probe("proxy", ADDR[name], port) == 124, name
         # Never through nginx: the public /metrics is not the backend's.
-        public = sh("proxy", f"curl -ks --resolve mvp-multi.test:443:127.0.0.1 https://mvp-multi.test/metrics", ok=False)
+        public = sh("proxy", "curl -ks --resolve mvp-multi.test:443:127.0.0.1 https://mvp-multi.test/metrics", ok=False)
         assert "mvp_backend_" not in public.stdout
 
 
