@@ -57,18 +57,26 @@ def fill(expr: str) -> str:
     return f"count by ({match.group(2)}) ({match.group(1)})" if match else expr
 
 
-def test_api_requests_show_per_route_latency_and_error_series():
-    # A short burst of API requests through the proxy: a health route and an unknown one (404).
+def api_burst() -> None:
+    """A short burst of API requests through the proxy: a health route and an unknown one (404)."""
     sh(
         "proxy",
         f"for i in $(seq 1 60); do curl -ks -o /dev/null --resolve {DOMAIN}:443:127.0.0.1 https://{DOMAIN}/api/health; "
         f"curl -ks -o /dev/null --resolve {DOMAIN}:443:127.0.0.1 https://{DOMAIN}/api/orders/$i; done",
     )
+
+
+def test_api_requests_show_per_route_latency_and_error_series():
+    api_burst()
     for expr in (
         'mvp_http_requests_total{route="/api/health",status="200"}',
         'mvp_http_requests_total{route="/api/orders/:id"}',
         'mvp:http_upstream_duration_seconds:p95{route="/api/health"} >= 0',
         'mvp:http_errors:ratio_rate5m{route="/api/health"}',
+        # The backend's own view (its metrics listener on both app hosts).
+        'mvp_backend_http_requests_total{route="/api/health",status="200"}',
+        'mvp:backend_request_duration_seconds:p95{route="/api/health"} >= 0',
+        'mvp:backend_errors:ratio_rate5m{route="/api/health"} == 0',
     ):
         series = wait_for_series(expr)
         assert series, expr
@@ -89,6 +97,8 @@ def test_the_release_is_on_the_timeline():
 
 
 def test_every_dashboard_query_parses_and_returns_series():
+    # Rates over 5m windows need requests in the last minutes, whatever ran before this test.
+    api_burst()
     queries = dashboard_queries()
     assert len(DASHBOARDS) == 4 and len(queries) >= 30, (DASHBOARDS, len(queries))
     empty, failed = [], []
