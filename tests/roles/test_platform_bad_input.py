@@ -231,6 +231,24 @@ CASES = {
         [],
         r"the PEM certificate of the service's CA \(required outside development",
     ),
+    "metrics ports that clash with a colour port": (
+        "app_stack",
+        {"app_stack_backend_metrics_ports": {"blue": 3101, "green": 3202}},
+        [],
+        r"app_stack_backend_metrics_ports needs a blue and a green port \(1-65535\), distinct",
+    ),
+    "metrics port out of range": (
+        "app_stack",
+        {"app_stack_backend_metrics_ports": {"blue": 70000, "green": 3202}},
+        [],
+        r"app_stack_backend_metrics_ports needs a blue and a green port \(1-65535\)",
+    ),
+    "metrics published on a private address without a password (MON-1)": (
+        "app_stack",
+        {"app_stack_bind_address": "10.0.0.11", "app_stack_backend_metrics_password": ""},
+        [],
+        r"the metrics need basic auth:\s+app_stack_backend_metrics_password .* of at least 16 characters \(0\s+given\)",
+    ),
     "unverified TLS to the database in production": (
         "app_stack",
         {"app_stack_database_sslmode": "require"},
