@@ -65,8 +65,10 @@ with_postgres() {
   docker image inspect "$POSTGRES_IMAGE" >/dev/null 2>&1 \
     || die "${POSTGRES_IMAGE} is missing: run 'make fixtures' first (or set DATABASE_URL)."
   local name="mvp-app-itest-$$" port i
+  # RETURN covers the function's end; EXIT a failure under set -e (or die), which ends the
+  # script without returning (a leaked database container otherwise).
   # shellcheck disable=SC2064
-  trap "docker rm -f '${name}' >/dev/null 2>&1 || true" RETURN
+  trap "docker rm -f '${name}' >/dev/null 2>&1 || true" RETURN EXIT
   docker run -d --name "$name" -e POSTGRES_USER=itest -e POSTGRES_PASSWORD=itest -e POSTGRES_DB=itest \
     -p 127.0.0.1::5432 "$POSTGRES_IMAGE" >/dev/null
   for i in $(seq 1 120); do
@@ -259,7 +261,7 @@ image_test() {
   # The services share the database container's network namespace (no network to create):
   # PostgreSQL on 127.0.0.1:5432, the backend on :3001 (metrics :9464), the frontend on :3000.
   # shellcheck disable=SC2064
-  trap "docker rm -f '${pg}-fe' '${pg}-be' '${pg}' >/dev/null 2>&1 || true" RETURN
+  trap "docker rm -f '${pg}-fe' '${pg}-be' '${pg}' >/dev/null 2>&1 || true" RETURN EXIT
   docker run -d --name "$pg" -e POSTGRES_USER=smoke -e POSTGRES_PASSWORD=smoke -e POSTGRES_DB=smoke \
     -p 127.0.0.1::3000 -p 127.0.0.1::3001 -p 127.0.0.1::9464 "$POSTGRES_IMAGE" >/dev/null
   for _ in $(seq 1 120); do docker exec "$pg" pg_isready -h 127.0.0.1 -U smoke >/dev/null 2>&1 && break; sleep 0.5; done
