@@ -11,8 +11,10 @@
 #              feature-x) and the 12-character git sha of HEAD. `-` pushes the version tag only.
 #
 # Sources (local images, already built): MVP_FRONTEND_SOURCE / MVP_BACKEND_SOURCE, default
-# local/mvp-frontend:VERSION and local/mvp-backend:VERSION - the names the stand-in fixtures
-# (scripts/build-fixture-images.sh) and the application's image build use.
+# local/mvp-app-frontend:VERSION and local/mvp-app-backend:VERSION - the names the reference
+# application's image build (scripts/build-app-images.sh, make app-images) gives them. The
+# stand-in fixtures (scripts/build-fixture-images.sh) are local/mvp-frontend and
+# local/mvp-backend: give them as the sources to push those.
 # Login: REGISTRY_USER and REGISTRY_PASSWORD (read from the environment, given to
 # `docker login --password-stdin`, never on a command line) into a throwaway DOCKER_CONFIG; when
 # unset the registry must already accept pushes (CI's own login step).
@@ -50,8 +52,8 @@ for t in "$@"; do
 done
 
 declare -A sources=(
-  [frontend]=${MVP_FRONTEND_SOURCE:-local/mvp-frontend:${version}}
-  [backend]=${MVP_BACKEND_SOURCE:-local/mvp-backend:${version}}
+  [frontend]=${MVP_FRONTEND_SOURCE:-local/mvp-app-frontend:${version}}
+  [backend]=${MVP_BACKEND_SOURCE:-local/mvp-app-backend:${version}}
 )
 for service in frontend backend; do
   docker image inspect "${sources[$service]}" >/dev/null 2>&1 \
