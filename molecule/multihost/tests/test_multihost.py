@@ -216,15 +216,23 @@ def test_a_host_removed_from_the_inventory_leaves_the_pool(run_playbook, tmp_pat
     for linked in ("group_vars", "host_vars"):
         (tmp_path / linked).symlink_to(inventory.parent / linked)
     (tmp_path / "hosts.yml").write_text(yaml.safe_dump(data))
-    proc = run_playbook("site.yml", "--tags", "nginx", "--limit", "mvp-mh-proxy", inventory=str(tmp_path / "hosts.yml"))
+    try:
+        proc = run_playbook(
+            "site.yml", "--tags", "nginx", "--limit", "mvp-mh-proxy", inventory=str(tmp_path / "hosts.yml")
+        )
+        assert proc.returncode == 0, out(proc)
+        # The pool's entries are the members' colour switches (a socket each); the switch holds the address.
+        pool = sh("proxy", "cat /etc/nginx/mvp/pool/*/*.conf").stdout
+        assert "# mvp-member: mvp-mh-app1" in pool and "mvp-mh-app2" not in pool, pool
+        switches = sh("proxy", "ls /etc/nginx/mvp/switch").stdout.split()
+        assert switches == ["mvp-mh-app1.conf"], switches
+        assert sh("proxy", f"curl -kfsS --resolve {DOMAIN}:443:127.0.0.1 https://{DOMAIN}/api/health").rc == 0
+    finally:
+        # Back in the inventory, back in the pool (also after a failure: later tests need both hosts).
+        proc = run_playbook("site.yml", "--tags", "nginx", "--limit", "mvp-mh-proxy")
     assert proc.returncode == 0, out(proc)
-    pool = sh("proxy", "cat /etc/nginx/mvp/pool/*/*.conf").stdout
-    assert ADDR["app1"] in pool and ADDR["app2"] not in pool, pool
-    assert sh("proxy", f"curl -kfsS --resolve {DOMAIN}:443:127.0.0.1 https://{DOMAIN}/api/health").rc == 0
-    # Back in the inventory, back in the pool.
-    proc = run_playbook("site.yml", "--tags", "nginx", "--limit", "mvp-mh-proxy")
-    assert proc.returncode == 0, out(proc)
-    assert ADDR["app2"] in sh("proxy", "cat /etc/nginx/mvp/pool/*/*.conf").stdout
+    assert "# mvp-member: mvp-mh-app2" in sh("proxy", "cat /etc/nginx/mvp/pool/*/*.conf").stdout
+    assert ADDR["app2"] in sh("proxy", "cat /etc/nginx/mvp/switch/mvp-mh-app2.conf").stdout
 
 
 def test_check_diff_on_converged_hosts_changes_nothing(check_diff_run):
