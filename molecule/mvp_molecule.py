@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -103,3 +104,23 @@ def assert_no_failed_requests(load: Load) -> None:
     # Keep-alive clients that never retry a request on a reused connection are counted too.
     assert result["no_retry"]["requests"] > 20, result
     assert result["failed"] == 0, json.dumps(result, indent=1)[:3000]
+
+
+def tbank_notification(terminal_key: str, payment_id: str) -> dict:
+    """A confirmed T-Bank payment notification (unsigned) for the reference backend's webhook."""
+    return {
+        "TerminalKey": terminal_key,
+        "OrderId": f"order-{payment_id}",
+        "Success": True,
+        "Status": "CONFIRMED",
+        "PaymentId": payment_id,
+        "ErrorCode": "0",
+        "Amount": 19900,
+    }
+
+
+def tbank_signed(fields: dict, password: str) -> dict:
+    """The notification with its Token: the scalar fields and Password, sorted by key, joined, SHA-256."""
+    pairs = {k: v for k, v in fields.items() if not isinstance(v, (dict, list))} | {"Password": password}
+    values = "".join(str(v).lower() if isinstance(v, bool) else str(v) for _, v in sorted(pairs.items()))
+    return {**fields, "Token": hashlib.sha256(values.encode()).hexdigest()}

@@ -5,7 +5,6 @@ and every mail redirected to the test mailbox. Requests come from the test host'
 (neither), over a private network; the mail peer runs the mailbox's SMTP server.
 """
 
-import hashlib
 import json
 import shlex
 import subprocess
@@ -13,6 +12,7 @@ import time
 import uuid
 
 import pytest
+from mvp_molecule import tbank_notification, tbank_signed
 
 testinfra_hosts = ["mvp-pf-staging"]
 
@@ -23,25 +23,6 @@ CREDS = "tester:stg-basic-auth-pass"
 # The test terminal of group_vars/all/app_stack.yml.
 TERMINAL_KEY, TERMINAL_PASSWORD = "pf-terminal-key", "pf-terminal-password"
 MAILBOX, MAILBOX_LOG = "qa-inbox@mvp-platform.test", "/var/log/mvp-mail/messages.jsonl"
-
-
-def signed(fields: dict, password: str = TERMINAL_PASSWORD) -> dict:
-    """A T-Bank notification with its Token: the scalar fields and Password, sorted by key, joined, SHA-256."""
-    pairs = {k: v for k, v in fields.items() if not isinstance(v, (dict, list))} | {"Password": password}
-    values = "".join(str(v).lower() if isinstance(v, bool) else str(v) for _, v in sorted(pairs.items()))
-    return {**fields, "Token": hashlib.sha256(values.encode()).hexdigest()}
-
-
-def notification(payment_id: str) -> dict:
-    return {
-        "TerminalKey": TERMINAL_KEY,
-        "OrderId": f"order-{payment_id}",
-        "Success": True,
-        "Status": "CONFIRMED",
-        "PaymentId": payment_id,
-        "ErrorCode": "0",
-        "Amount": 19900,
-    }
 
 
 def recorded(host, payment_id: str) -> list[str]:
@@ -102,14 +83,16 @@ def test_api_health_with_credentials(host):
 
 def test_a_signed_notification_from_the_gateway_is_recorded(host):
     payment_id = str(uuid.uuid4().int % 10**12)
-    status, answer = post_json("mvp-pf-gateway", WEBHOOK, signed(notification(payment_id)))
+    status, answer = post_json(
+        "mvp-pf-gateway", WEBHOOK, tbank_signed(tbank_notification(TERMINAL_KEY, payment_id), TERMINAL_PASSWORD)
+    )
     assert (status, answer) == (200, "OK")
     assert recorded(host, payment_id) == ["CONFIRMED"]
 
 
 def test_a_forged_notification_from_the_gateway_is_refused_by_the_backend(host):
     payment_id = str(uuid.uuid4().int % 10**12)
-    forged = signed(notification(payment_id), "not-the-terminal-password")
+    forged = tbank_signed(tbank_notification(TERMINAL_KEY, payment_id), "not-the-terminal-password")
     status, answer = post_json("mvp-pf-gateway", WEBHOOK, forged)
     # The backend's answer (JSON), not nginx's: the request passed the gateway's allowlist.
     assert status == 403 and "invalid notification token" in answer, answer
@@ -139,7 +122,7 @@ def test_gateway_still_needs_credentials_for_the_site():
 def test_webhook_refuses_other_sources(host):
     # Loopback is allowlisted for the site, but it is not the gateway: 403 even with credentials.
     # nginx refuses them (its own page): a signed notification from elsewhere never reaches the backend.
-    body = json.dumps(signed(notification("1")))
+    body = json.dumps(tbank_signed(tbank_notification(TERMINAL_KEY, "1"), TERMINAL_PASSWORD))
     for status, answer in (
         local_curl(host, WEBHOOK, "-X", "POST", "-d", body),
         local_curl(host, WEBHOOK, "-X", "POST", "-d", body, "-u", CREDS),

@@ -20,7 +20,6 @@ step, image sizes) go to benchmarks/results/registry_scenario.json after a run t
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -31,7 +30,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-from mvp_molecule import SUMMARY_KEYS, Load, assert_no_failed_requests, out, sh
+from mvp_molecule import SUMMARY_KEYS, Load, assert_no_failed_requests, out, sh, tbank_notification, tbank_signed
 from mvp_molecule import playbook as run_playbook
 
 testinfra_hosts = ["mvp-reg-app"]
@@ -130,27 +129,10 @@ def release_duration(host, version: str) -> float | None:
     return float(event["duration_s"]) if event.get("version") == version else None
 
 
-def signed(fields: dict) -> dict:
-    """A T-Bank notification with its Token: the scalar fields and Password, sorted by key, joined, SHA-256."""
-    pairs = {k: v for k, v in fields.items() if not isinstance(v, (dict, list))} | {"Password": TERMINAL_PASSWORD}
-    values = "".join(str(v).lower() if isinstance(v, bool) else str(v) for _, v in sorted(pairs.items()))
-    return {**fields, "Token": hashlib.sha256(values.encode()).hexdigest()}
-
-
 def notify(host) -> str:
     """A signed payment notification to the live backend; the payment id (digits) once it answered OK."""
     payment_id = str(time.time_ns())
-    body = signed(
-        {
-            "TerminalKey": TERMINAL_KEY,
-            "OrderId": f"order-{payment_id}",
-            "Success": True,
-            "Status": "CONFIRMED",
-            "PaymentId": payment_id,
-            "ErrorCode": "0",
-            "Amount": 19900,
-        }
-    )
+    body = tbank_signed(tbank_notification(TERMINAL_KEY, payment_id), TERMINAL_PASSWORD)
     port = BACKEND_PORTS[live(host)["colour"]]
     answer = sh(
         host,
