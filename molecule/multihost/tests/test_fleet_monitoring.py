@@ -166,9 +166,9 @@ def test_backend_metrics_need_auth_and_are_dropped_for_every_host_but_the_monito
         right = sh("db", f"curl -s -o /dev/null -w '%{{http_code}}' -u prometheus:{PASSWORD} {url}").stdout
         assert (anonymous, right) == ("401", "200"), name
         assert tcp_probe("proxy", ADDR[name], port) == 124, name
-        # Never through nginx: the public /metrics is not the backend's.
-        public = sh("proxy", "curl -ks --resolve mvp-multi.test:443:127.0.0.1 https://mvp-multi.test/metrics", ok=False)
-        assert "mvp_backend_" not in public.stdout
+    # Never through nginx: the public /metrics is not the backend's.
+    public = sh("proxy", "curl -ks --resolve mvp-multi.test:443:127.0.0.1 https://mvp-multi.test/metrics", ok=False)
+    assert "mvp_backend_" not in public.stdout
 
 
 def test_a_stopped_exporter_raises_its_alert_at_the_receivers():
