@@ -406,14 +406,30 @@ def check_value(value, rule) -> str | None:
     return None
 
 
-def rule_errors(values: dict, rules: dict) -> list:
-    """One message per variable of values that breaks its rule: 'name=value must be ...'."""
+def rule_errors(values: dict, rules: dict, unresolved: dict | None = None, strict: bool = False) -> list:
+    """One message per variable of values that breaks its rule: 'name=value must be ...'.
+
+    unresolved: {name: why} for variables whose value could not be read (e.g. a template error);
+    strict: a variable missing from values is an error ('name is not defined'), not None.
+    """
     errors = []
     for name, rule in rules.items():
-        problem = check_value(values.get(name), rule)
-        if problem:
-            errors.append(f"{name}={values.get(name)!r} {problem}")
+        if unresolved and name in unresolved:
+            errors.append(f"{name} {unresolved[name]}")
+        elif strict and name not in values:
+            errors.append(f"{name} is not defined")
+        else:
+            problem = check_value(values.get(name), rule)
+            if problem:
+                errors.append(f"{name}={values.get(name)!r} {problem}")
     return errors
+
+
+def settings_failure(errors: list, role: str = "") -> str | None:
+    """The message of a role's failed settings check ('Invalid <role> settings: a; b.'), or None."""
+    if not errors:
+        return None
+    return f"Invalid {role + ' ' if role else ''}settings: {'; '.join(errors)}."
 
 
 def invalid_sample(rule):

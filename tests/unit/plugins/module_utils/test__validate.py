@@ -213,6 +213,26 @@ def test_rule_errors_name_the_variable_and_the_value():
     ]
 
 
+def test_rule_errors_strict_and_unresolved():
+    rules = {"a_port": "port", "a_count": {"min": 1, "max": 5}, "a_bip": {"test": "cidr", "empty_ok": True}}
+    # Not strict (the filter): a missing variable is None, which an empty_ok rule accepts.
+    assert V.rule_errors({"a_port": 22, "a_count": 3}, rules) == []
+    errors = V.rule_errors({"a_count": 9}, rules, unresolved={"a_bip": "cannot be read: 'x' is undefined"}, strict=True)
+    assert errors == [
+        "a_port is not defined",
+        "a_count=9 must be a number from 1 to 5",
+        "a_bip cannot be read: 'x' is undefined",
+    ]
+
+
+def test_settings_failure_is_one_message_naming_the_role():
+    assert V.settings_failure([], "redis") is None
+    assert V.settings_failure(["a=1 must be x", "b=2 must be y"], "redis") == (
+        "Invalid redis settings: a=1 must be x; b=2 must be y."
+    )
+    assert V.settings_failure(["a=1 must be x"]) == "Invalid settings: a=1 must be x."
+
+
 def test_bad_rules_are_refused():
     with pytest.raises(ValueError):
         V.normalise_rule({"test": "nonsense"})
