@@ -16,7 +16,7 @@ from pathlib import Path
 import _retention
 
 from . import __doc__ as PACKAGE_DOC
-from . import store, wal
+from . import hoststate, store, wal, walpush
 from .common import PROG, JobError, log, read_json
 from .config import DEFAULT_CONFIG, Config, check_config, load_config
 from .dump import logical_dump
@@ -26,16 +26,18 @@ from .metrics import record_result, record_wal
 from .offsite import offsite_check, offsite_copy
 from .postgres import Db, db_backup, password_env
 from .redis import redis_backup
-from .restore import catalogue, prepare_files_restore, prepare_restore, resolve, swap_volume, verify
+from .restore import catalogue, prepare_files_restore, prepare_restore, resolve, restore_state, swap_volume, verify
 from .sums import check_sums
 
 
 def listing(cfg: Config, source: str, from_host: str | None) -> dict:
     out = {}
-    for kind in ("db", "files", "dump", "redis"):
+    for kind in ("db", "files", "dump", "redis", "state"):
         if kind == "files" and source == "offsite" and not cfg.files.get("enabled"):
             continue
         if kind in ("dump", "redis") and (source == "offsite" or not (cfg.root / kind).is_dir()):
+            continue
+        if kind == "state" and not (cfg.state.get("enabled") if source == "offsite" else cfg.state_dir.is_dir()):
             continue
         backups, _restic = catalogue(cfg, source, from_host, kind)
         out[kind] = [
@@ -58,6 +60,15 @@ def wal_status(cfg: Config) -> dict:
     return state
 
 
+def wal_push(cfg: Config) -> dict:
+    """One push of the WAL archive off-site; its own lock (never the jobs' one: a push must not
+    wait behind an hour-long full backup), waiting at most a minute for an earlier push."""
+    if not (cfg.wal.get("enabled") and cfg.offsite.get("enabled")):
+        raise JobError("pushing WAL off-site needs the WAL archive and the off-site copy (backup_wal_enabled, offsite)")
+    with Lock(str(Path(cfg.lock_file).with_name("mvp-backup-wal-push.lock")), 60):
+        return walpush.run_push(cfg, Db(cfg).query)
+
+
 def parser() -> argparse.ArgumentParser:
     p0 = argparse.ArgumentParser(prog=PROG, description=PACKAGE_DOC.split("\n\n", maxsplit=1)[0])
     p0.add_argument("--config", default=DEFAULT_CONFIG)
@@ -68,7 +79,9 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("dump", help="logical dump of a managed (external) PostgreSQL")
     sub.add_parser("redis", help="back up Redis (BGSAVE, the RDB copied out and checked)")
     sub.add_parser("offsite-check", help="check the off-site repository, reading a subset of the data")
-    for name in ("verify", "prepare-restore", "prepare-files-restore", "list", "check-backup"):
+    p = sub.add_parser("state", help="back up the host's own state (certificates, database CA, release records)")
+    p.add_argument("--if-changed", action="store_true", help="only when it differs from the newest state backup")
+    for name in ("verify", "prepare-restore", "prepare-files-restore", "restore-state", "list", "check-backup"):
         p = sub.add_parser(name)
         p.add_argument("--id", default="latest")
         p.add_argument("--source", choices=["local", "offsite"], default="local")
@@ -78,6 +91,7 @@ def parser() -> argparse.ArgumentParser:
             p.add_argument("--target-time", default=None, help="replay archived WAL up to this time (or latest)")
     sub.add_parser("wal-receive", help="run pg_receivewal into the WAL archive (the mvp-backup-wal service)")
     sub.add_parser("wal-status", help="the WAL archive's state and recoverable window; writes its metrics")
+    sub.add_parser("wal-push", help="copy the WAL archive off-site (the mvp-backup-wal-push timer)")
     p = sub.add_parser("swap-volume", help="put staged data into a stopped volume, keeping the replaced data")
     p.add_argument("--volume", required=True)
     p.add_argument("--staged", required=True)
@@ -147,6 +161,24 @@ class Job:
             raise JobError("Redis backups are not configured on this host (backup_redis_enabled)")
         return self._backup("redis", redis_backup, self.cfg.redis_dir, self.cfg.redis, "redis")
 
+    def state(self) -> dict:
+        self.metric = "state"
+        if not self.cfg.state.get("enabled"):
+            raise JobError("host-state backups are not configured on this host (backup_state_enabled)")
+        meta = hoststate.state_backup(self.cfg, if_changed=self.args.if_changed)
+        if meta.get("unchanged"):
+            log(f"host state unchanged since {meta['id']}: no new backup")
+            self.metric = None
+            return meta
+        self._ok("state", meta["size"])
+        store.rotate(self.cfg.state_dir, self.cfg.policy(self.cfg.files))
+        self._offsite("state", meta, self.cfg.state_dir)
+        return meta
+
+    def restore_state(self) -> dict:
+        a = self.args
+        return restore_state(self.cfg, a.id, a.source, a.from_host, a.force)
+
     def offsite_check(self) -> dict:
         self.metric = "offsite"
         return offsite_check(self.cfg)
@@ -205,6 +237,8 @@ def main(argv: list | None = None) -> int:
             wal.exec_receiver(cfg, {**os.environ, **password_env(cfg)})
         elif args.command == "wal-status":
             result = wal_status(cfg)
+        elif args.command == "wal-push":
+            result = wal_push(cfg)
         else:
             with Lock(cfg.lock_file, cfg.lock_timeout):
                 job = Job(cfg, args)

@@ -21,8 +21,8 @@ SUMS_FILE = "SHA256SUMS"
 META_FILE = "backup.json"
 # Written by a restore: the next database backup is a full (a new chain).
 FORCE_FULL = ".force-full"
-ID_RE = re.compile(r"^[0-9]{8}T[0-9]{6}Z-(full|incr|files|dump|redis)$")
-KINDS = ("full", "incremental", "files", "offsite", "dump", "redis")
+ID_RE = re.compile(r"^[0-9]{8}T[0-9]{6}Z-(full|incr|files|dump|redis|state)$")
+KINDS = ("full", "incremental", "files", "offsite", "dump", "redis", "state")
 
 
 class JobError(Exception):

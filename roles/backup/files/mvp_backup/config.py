@@ -32,6 +32,8 @@ class Config:
         self.redis = data.get("redis") or {"enabled": False}
         # Continuous WAL archiving (pg_receivewal over a replication slot), physical mode only.
         self.wal = data.get("wal") or {"enabled": False}
+        # The host's own state (certificates, database CA, release records): paths to tar.
+        self.state = data.get("state") or {"enabled": False}
         # physical: pg_basebackup of the database container; logical: the database is managed
         # elsewhere (a URL), only pg_dump can reach it.
         self.mode = self.db.get("mode", "physical")
@@ -47,6 +49,10 @@ class Config:
     @property
     def redis_dir(self) -> Path:
         return self.root / "redis"
+
+    @property
+    def state_dir(self) -> Path:
+        return self.root / "state"
 
     @property
     def files_dir(self) -> Path:
@@ -96,6 +102,10 @@ def _check_optional_sections(cfg: Config) -> None:
             raise JobError("wal.dir must be an absolute path")
         if not re.match(r"^[a-z0-9_]{1,63}$", str(cfg.wal.get("slot", "mvp_backup"))):
             raise JobError("wal.slot must be a replication slot name (lower-case letters, digits, _)")
+    if cfg.state.get("enabled"):
+        paths = cfg.state.get("paths")
+        if not isinstance(paths, list) or not paths or not all(str(p).startswith("/") for p in paths):
+            raise JobError("state.paths must be a non-empty list of absolute paths")
     if cfg.redis.get("enabled"):
         for key in ("container", "password_file", "image"):
             if not str(cfg.redis.get(key, "")).strip():

@@ -32,6 +32,13 @@ _HELP = {
     "mvp_backup_wal_last_write_timestamp_seconds": ("gauge", "Unix time of the newest write to the archive."),
     "mvp_backup_wal_window_start_timestamp_seconds": ("gauge", "Oldest point a restore can reach (Unix time)."),
     "mvp_backup_wal_window_promised_seconds": ("gauge", "How far back point-in-time restores should reach."),
+    "mvp_backup_wal_offsite_last_status": ("gauge", "Result of the last WAL push off-site (1 ok, 0 failed)."),
+    "mvp_backup_wal_offsite_last_success_timestamp_seconds": ("gauge", "Unix time of the last successful WAL push."),
+    "mvp_backup_wal_offsite_last_write_timestamp_seconds": (
+        "gauge",
+        "Unix time of the newest archive write the off-site copy holds (a lost host loses what came after).",
+    ),
+    "mvp_backup_wal_offsite_duration_seconds": ("gauge", "Duration of the last WAL push."),
 }
 
 
@@ -116,5 +123,21 @@ def record_wal(cfg, state: dict, promised_seconds: int | None) -> None:
             ("mvp_backup_wal_last_write_timestamp_seconds", {}, state.get("last_write_timestamp")),
             ("mvp_backup_wal_window_start_timestamp_seconds", {}, start),
             ("mvp_backup_wal_window_promised_seconds", {}, promised_seconds),
+        ],
+    )
+
+
+def record_wal_push(cfg, entry: dict) -> None:
+    """mvp_backup_wal_offsite.prom from the push record (last_status, last_success, last_write, duration).
+
+    Its own file and record, not the state file: pushes run beside the locked jobs."""
+    prom_file(
+        cfg,
+        "mvp_backup_wal_offsite",
+        [
+            ("mvp_backup_wal_offsite_last_status", {}, entry.get("last_status")),
+            ("mvp_backup_wal_offsite_last_success_timestamp_seconds", {}, entry.get("last_success")),
+            ("mvp_backup_wal_offsite_last_write_timestamp_seconds", {}, entry.get("last_write")),
+            ("mvp_backup_wal_offsite_duration_seconds", {}, entry.get("duration")),
         ],
     )

@@ -17,7 +17,9 @@ from .common import JobError, log, run
 # restic tag of each kind of backup; "files" uses restic's own --keep-* rules, the others the
 # chain-aware retention library (dumps and Redis snapshots are chains of one; Redis snapshots use
 # the files policy, dumps the database policy).
-OFFSITE_TAGS = {"db": "mvp-db", "files": "mvp-files", "dump": "mvp-dump", "redis": "mvp-redis"}
+OFFSITE_TAGS = {"db": "mvp-db", "files": "mvp-files", "dump": "mvp-dump", "redis": "mvp-redis", "state": "mvp-state"}
+# Kinds whose backups stand alone (no chain): restic's own --keep-* rules apply off-site.
+STANDALONE = ("files", "state")
 
 
 def read_env_file(path: str) -> dict:
@@ -76,14 +78,23 @@ def snapshot_tags(snapshot: dict) -> dict:
 
 
 def backup_tags(tag: str, meta: dict) -> list:
-    """The tags of a backup's snapshot: enough to rebuild its chain without reading the data."""
-    return [
+    """The tags of a backup's snapshot: enough to rebuild its chain, and to find the WAL a
+    point-in-time restore replays from it (cluster, timeline, start LSN), without reading the data."""
+    tags = [
         tag,
         f"id={meta['id']}",
         f"kind={meta['kind']}",
         f"parent={meta.get('parent') or ''}",
         f"start={meta['start']}",
     ]
+    if meta.get("end"):
+        tags.append(f"end={meta['end']}")
+    if meta.get("system_identifier"):
+        tags.append(f"sysid={meta['system_identifier']}")
+    ranges = meta.get("wal_ranges") or []
+    if ranges and ranges[0].get("Timeline") is not None and ranges[0].get("Start-LSN"):
+        tags.append(f"wal={ranges[0]['Timeline']}:{ranges[0]['Start-LSN']}")
+    return tags
 
 
 def catalogue_entry(snapshot: dict) -> dict | None:
@@ -91,17 +102,24 @@ def catalogue_entry(snapshot: dict) -> dict | None:
     tags = snapshot_tags(snapshot)
     if "id" not in tags:
         return None
-    return {
+    entry = {
         "id": tags["id"],
         "kind": tags.get("kind", "full"),
         "parent": tags.get("parent") or None,
         "start": tags.get("start", snapshot.get("time")),
         "status": "complete",
-        "end": tags.get("start"),
+        # Snapshots of older versions carry no end: their start stands in (no point-in-time use).
+        "end": tags.get("end") or tags.get("start"),
         "size": None,
         "_snapshot": snapshot["id"],
         "_path": (snapshot.get("paths") or [""])[0],
     }
+    if "sysid" in tags:
+        entry["system_identifier"] = tags["sysid"]
+    timeline, sep, lsn = tags.get("wal", "").partition(":")
+    if sep and timeline.isdigit() and lsn:
+        entry["wal_ranges"] = [{"Timeline": int(timeline), "Start-LSN": lsn}]
+    return entry
 
 
 def offsite_backups(restic: Restic, host: str, tag: str = "mvp-db") -> dict:
@@ -131,7 +149,7 @@ def offsite_copy(cfg, kind: str, meta: dict, directory: Path) -> None:
     restic.backup_dir(Path(meta["_path"]) if "_path" in meta else directory / meta["id"], backup_tags(tag, meta))
     # Retention off-site: the database chains with the same chain-aware library; files with
     # restic's own --keep-* rules (each files backup stands alone).
-    if kind != "files":
+    if kind not in STANDALONE:
         existing = offsite_backups(restic, restic.host, tag)
         policy_key = "retention_files" if kind == "redis" else "retention_db"
         removed = retention_doomed(existing, cfg.policy(cfg.offsite, policy_key))
@@ -141,7 +159,7 @@ def offsite_copy(cfg, kind: str, meta: dict, directory: Path) -> None:
             log(f"off-site retention forgot {', '.join(removed)}")
     else:
         policy = cfg.offsite.get("retention_files") or {"keep_within": "30d"}
-        args = ["forget", "--tag", "mvp-files", "--host", restic.host, "--group-by", "host"]
+        args = ["forget", "--tag", tag, "--host", restic.host, "--group-by", "host"]
         for key, value in policy.items():
             if value:
                 args += [f"--{key.replace('_', '-')}", str(value)]

@@ -13,10 +13,10 @@ import shutil
 import time
 from pathlib import Path
 
-from . import store, wal
+from . import hoststate, store, wal, walpush
 from .common import FORCE_FULL, ID_RE, META_FILE, JobError, iso, log, now_utc, read_json, run, write_json_atomic
 from .docker import docker_psql, scratch, volume_mountpoint
-from .offsite import Restic, catalogue_entry, offsite_backups
+from .offsite import OFFSITE_TAGS, Restic, catalogue_entry, offsite_backups
 from .postgres import Db
 from .sums import check_sums
 
@@ -24,7 +24,13 @@ from .sums import check_sums
 def catalogue(cfg, source: str, from_host: str | None, kind: str = "db") -> tuple:
     """(backups, restic or None) of the source."""
     if source == "local":
-        dirs = {"db": cfg.db_dir, "files": cfg.files_dir, "dump": cfg.dump_dir, "redis": cfg.redis_dir}
+        dirs = {
+            "db": cfg.db_dir,
+            "files": cfg.files_dir,
+            "dump": cfg.dump_dir,
+            "redis": cfg.redis_dir,
+            "state": cfg.state_dir,
+        }
         return store.local_backups(dirs[kind]), None
     if not cfg.offsite.get("enabled"):
         raise JobError("backup_source=offsite, but the off-site copy is not configured on this host")
@@ -32,7 +38,7 @@ def catalogue(cfg, source: str, from_host: str | None, kind: str = "db") -> tupl
     host = from_host or restic.host
     if kind == "db":
         return offsite_backups(restic, host), restic
-    return files_entries(restic.snapshots("mvp-files", host)), restic
+    return files_entries(restic.snapshots(OFFSITE_TAGS[kind], host)), restic
 
 
 def files_entries(snapshots: list) -> dict:
@@ -58,6 +64,8 @@ def resolve(backups: dict, backup_id: str, what: str) -> str:
                 "files": ": restore only the database with -e restore_files=false, or take a files backup first "
                 "(ansible-playbook backup.yml -e backup_kind=files)",
                 "database": ": take one first (ansible-playbook backup.yml -e backup_kind=full)",
+                "host-state": ": take one first (mvp-backup state on the host), "
+                "or skip it with -e restore_host_state=false",
             }.get(what, "")
             raise JobError(f"there is no complete {what} backup to restore{hint}")
         return newest["id"]
@@ -130,14 +138,14 @@ def recovery_conf(target: datetime.datetime | None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def pitr_base(cfg, backups: dict, target: datetime.datetime | None, target_text: str) -> tuple:
+def pitr_base(archive: Path, backups: dict, target: datetime.datetime | None, target_text: str) -> tuple:
     """(base backup id, its WAL segments, window) of a point-in-time restore; JobError outside the window."""
-    segments = wal.scan(Path(cfg.wal["dir"]))
+    segments = wal.scan(archive)
     win = wal.window(list(backups.values()), segments)
     if win is None:
         raise JobError(
             "there is no recoverable window: the WAL archive does not hold the WAL of any complete backup "
-            f"({len(segments)} segment(s) in {cfg.wal['dir']}). Restore a backup as it was with "
+            f"({len(segments)} segment(s) in {archive}). Restore a backup as it was with "
             "-e restore_target_time=none -e backup_id=<id|latest>, or take a full backup first"
         )
     span = f"{win['start']} .. {win['end']} (UTC)"
@@ -159,7 +167,7 @@ def pitr_base(cfg, backups: dict, target: datetime.datetime | None, target_text:
     return base["id"], wal.needed_segments(base, segments), win
 
 
-def _pitr_request(cfg, target_time: str | None, source: str) -> tuple:
+def _pitr_request(cfg, target_time: str | None) -> tuple:
     """(pitr, target datetime or None for latest); JobError for a request that cannot be served."""
     if target_time in (None, "", "none"):
         return False, None
@@ -169,12 +177,22 @@ def _pitr_request(cfg, target_time: str | None, source: str) -> tuple:
             "point-in-time restore needs the WAL archive (backup_wal_enabled): restore a backup as it was "
             "with -e restore_target_time=none"
         )
-    if source != "local":
-        raise JobError(
-            "point-in-time restore replays the host's own WAL archive: use backup_source=local, or "
-            "-e restore_target_time=none to restore an off-site backup as it was"
-        )
     return True, target
+
+
+def offsite_archive(restic, backups: dict, host: str, work: Path) -> tuple:
+    """(archive directory, that cluster's backups): the pushed WAL archive of the cluster of the
+    newest off-site backup that says its cluster (a rebuilt host pushes a new cluster's WAL under
+    the same name: it is not the one wanted)."""
+    clustered = [m for m in backups.values() if m.get("system_identifier") and m.get("status") == "complete"]
+    if not clustered:
+        raise JobError(
+            f"no off-site database backup of {host} records its cluster (backups taken before WAL was copied "
+            "off-site): restore one as it was with -e restore_target_time=none"
+        )
+    sysid = max(clustered, key=lambda m: m["end"])["system_identifier"]
+    mine = {k: m for k, m in backups.items() if m.get("system_identifier") == sysid}
+    return walpush.fetch(restic, host, sysid, work / "wal"), mine
 
 
 def settle_archive(cfg, timeout: float = 30) -> None:
@@ -221,25 +239,32 @@ def prepare_restore(
     """Stage the chain of backup_id; with target_time (a time or latest), the chain below it plus the
     archived WAL to replay up to that time."""
     refuse_logical(cfg)
-    pitr, target = _pitr_request(cfg, target_time, source)
+    pitr, target = _pitr_request(cfg, target_time)
     backups, restic = catalogue(cfg, source, from_host)
-    segments_needed, win = [], None
-    if pitr:
-        settle_archive(cfg)
-        backup_id, segments_needed, win = pitr_base(cfg, backups, target, target_time)
-    backup_id = resolve(backups, backup_id, "database")
-    chain = store.chain_of(backups, backup_id)
     work = cfg.restore_dir / "db"
     if work.exists():
         shutil.rmtree(work)
     (work / "chain").mkdir(parents=True)
     os.chmod(cfg.restore_dir, 0o700)
+    segments_needed, win, archive = [], None, Path(cfg.wal.get("dir") or "/nonexistent")
+    if pitr:
+        try:
+            if restic is None:
+                settle_archive(cfg)
+            else:
+                archive, backups = offsite_archive(restic, backups, from_host or restic.host, work)
+            backup_id, segments_needed, win = pitr_base(archive, backups, target, target_time)
+        except JobError:
+            shutil.rmtree(work, ignore_errors=True)
+            raise
+    backup_id = resolve(backups, backup_id, "database")
+    chain = store.chain_of(backups, backup_id)
     dirs, problems = _stage_chain(restic, chain, work)
     combined = work / "combined"
     image_dirs = [f"/chain/{i}/data" for i in range(len(dirs))]
     mounts = [(str(d), f"/chain/{i}", "ro") for i, d in enumerate(dirs)] + [(str(work), "/work", "rw")]
     if pitr:
-        mounts.append((cfg.wal["dir"], "/wal", "ro"))
+        mounts.append((str(archive), "/wal", "ro"))
         (work / "wal.list").write_text("".join(f"{p.name}\n" for p in segments_needed))
         (work / "recovery.conf").write_text(recovery_conf(target))
     pg_problems = []
@@ -302,6 +327,28 @@ def prepare_files_restore(cfg, backup_id: str, source: str, from_host: str | Non
     result = {"id": backup_id, "source": source, "volumes": volumes, "verified": not problems, "problems": problems}
     write_json_atomic(work / "prepared.json", result, 0o600)
     return result
+
+
+def restore_state(cfg, backup_id: str, source: str, from_host: str | None, force: bool) -> dict:
+    """Put a host-state backup's paths back in place (over what is there: a rebuilt host has none)."""
+    backups, restic = catalogue(cfg, source, from_host, kind="state")
+    backup_id = resolve(backups, backup_id, "host-state")
+    work = cfg.restore_dir / "state"
+    if work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True, mode=0o700)
+    meta = backups[backup_id]
+    bdir = fetch(restic, meta, work) if restic else Path(meta["_path"])
+    stored = read_json(bdir / META_FILE) or {}
+    problems = check_sums(bdir, stored) if stored else [f"{META_FILE} is missing"]
+    if problems and not force:
+        raise JobError(
+            f"host-state backup {backup_id} failed verification, refusing (force_restore=yes overrides): {problems}"
+        )
+    hoststate.extract(bdir / hoststate.ARCHIVE)
+    shutil.rmtree(work, ignore_errors=True)
+    log(f"restored host-state backup {backup_id}: {', '.join(stored.get('paths', []))}")
+    return {"id": backup_id, "source": source, "paths": stored.get("paths", []), "verified": not problems}
 
 
 def _move_content(source: Path, target: Path) -> None:

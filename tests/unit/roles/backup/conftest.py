@@ -29,6 +29,7 @@ sys.dont_write_bytecode = True  # the role installs the package's files: leave n
 
 from mvp_backup import store  # noqa: E402  (sys.path above first)
 from mvp_backup.common import write_json_atomic  # noqa: E402
+from mvp_backup.config import Config  # noqa: E402
 
 FAKE_DOCKER = r'''#!{python}
 import json, os, re, shutil, subprocess, sys
@@ -198,6 +199,70 @@ def write_backup(root: Path, backup_id: str, kind: str = "full", parent=None, st
         meta.update({"status": status, "end": None})
     write_json_atomic(bdir / "backup.json", meta, 0o600)
     return bdir
+
+
+FAKE_RESTIC = r"""#!{python}
+import json, os, shutil, sys
+here = os.path.dirname(os.path.abspath(__file__))
+repo = os.path.join(here, "repo.json")
+snaps = json.load(open(repo)) if os.path.exists(repo) else []
+args = [a for a in sys.argv[1:]]
+with open(os.path.join(here, "restic.log"), "a") as fh:
+    fh.write(json.dumps({"argv": args, "repo": os.environ.get("RESTIC_REPOSITORY")}) + "\n")
+i = args.index("--retry-lock") + 2
+while args[i] == "-o":
+    i += 2
+args = [a for a in args[i:] if a != "--json"]
+cmd = args[0]
+def opt(name):
+    return [args[j + 1] for j, a in enumerate(args) if a == name]
+if cmd == "backup":
+    store = os.path.join(here, "store")
+    n = len(os.listdir(store)) if os.path.isdir(store) else 0
+    sid = "s%d" % n
+    snaps.append({"id": sid, "time": "2026-12-01T00:%02d:%02dZ" % divmod(n, 60), "hostname": opt("--host")[0],
+                  "tags": opt("--tag"), "paths": [args[-1]]})
+    # The snapshot's content as it was, for restore.
+    if os.path.isdir(args[-1]):
+        shutil.copytree(args[-1], os.path.join(store, sid), symlinks=True)
+    else:
+        os.makedirs(os.path.join(store, sid))
+elif cmd == "restore":
+    sid, _sep, _path = args[1].partition(":")
+    shutil.copytree(os.path.join(here, "store", sid), opt("--target")[0], symlinks=True, dirs_exist_ok=True)
+elif cmd == "snapshots":
+    tag, host = opt("--tag")[0], (opt("--host") or [None])[0]
+    print(json.dumps([s for s in snaps if tag in s["tags"] and host in (None, s["hostname"])]))
+elif cmd == "forget" and not args[1].startswith("--"):
+    snaps = [s for s in snaps if s["id"] not in args[1:]]
+json.dump(snaps, open(repo, "w"))
+"""
+
+
+@pytest.fixture
+def restic(tmp_path):
+    path = tmp_path / "restic"
+    path.write_text(FAKE_RESTIC.replace("{python}", sys.executable))
+    path.chmod(path.stat().st_mode | stat.S_IXUSR)
+    (tmp_path / "restic.env").write_text("# off-site\nRESTIC_REPOSITORY='s3:http://127.0.0.1:8333/b/mvp'\nAWS_X=1\n")
+    return tmp_path
+
+
+def offsite_cfg(tmp_path, **extra):
+    data = make_config(
+        tmp_path,
+        offsite={
+            "enabled": True,
+            "env_file": str(tmp_path / "restic.env"),
+            "restic": str(tmp_path / "restic"),
+            "cache_dir": str(tmp_path / "cache"),
+            "options": ["s3.region=us-east-1"],
+            "retention_db": {"keep_last": 1},
+            "retention_files": {"keep_last": 2},
+            **extra,
+        },
+    )
+    return Config(data)
 
 
 @pytest.fixture

@@ -11,67 +11,12 @@ The real restic against a real S3 server is the molecule `backup` scenario's.
 from __future__ import annotations
 
 import json
-import stat
-import sys
 
 import _retention
 import pytest
-from conftest import make_config, write_backup
+from conftest import make_config, offsite_cfg, write_backup
 from mvp_backup import cli, offsite
 from mvp_backup.common import JobError
-from mvp_backup.config import Config
-
-FAKE_RESTIC = r"""#!{python}
-import json, os, sys
-here = os.path.dirname(os.path.abspath(__file__))
-repo = os.path.join(here, "repo.json")
-snaps = json.load(open(repo)) if os.path.exists(repo) else []
-args = [a for a in sys.argv[1:]]
-with open(os.path.join(here, "restic.log"), "a") as fh:
-    fh.write(json.dumps({"argv": args, "repo": os.environ.get("RESTIC_REPOSITORY")}) + "\n")
-i = args.index("--retry-lock") + 2
-while args[i] == "-o":
-    i += 2
-args = [a for a in args[i:] if a != "--json"]
-cmd = args[0]
-def opt(name):
-    return [args[j + 1] for j, a in enumerate(args) if a == name]
-if cmd == "backup":
-    snaps.append({"id": "s%d" % len(snaps), "time": "2026-12-01T00:00:00Z", "hostname": opt("--host")[0],
-                  "tags": opt("--tag"), "paths": [args[-1]]})
-elif cmd == "snapshots":
-    tag, host = opt("--tag")[0], (opt("--host") or [None])[0]
-    print(json.dumps([s for s in snaps if tag in s["tags"] and host in (None, s["hostname"])]))
-elif cmd == "forget" and not args[1].startswith("--"):
-    snaps = [s for s in snaps if s["id"] not in args[1:]]
-json.dump(snaps, open(repo, "w"))
-"""
-
-
-@pytest.fixture
-def restic(tmp_path):
-    path = tmp_path / "restic"
-    path.write_text(FAKE_RESTIC.replace("{python}", sys.executable))
-    path.chmod(path.stat().st_mode | stat.S_IXUSR)
-    (tmp_path / "restic.env").write_text("# off-site\nRESTIC_REPOSITORY='s3:http://127.0.0.1:8333/b/mvp'\nAWS_X=1\n")
-    return tmp_path
-
-
-def offsite_cfg(tmp_path, **extra):
-    data = make_config(
-        tmp_path,
-        offsite={
-            "enabled": True,
-            "env_file": str(tmp_path / "restic.env"),
-            "restic": str(tmp_path / "restic"),
-            "cache_dir": str(tmp_path / "cache"),
-            "options": ["s3.region=us-east-1"],
-            "retention_db": {"keep_last": 1},
-            "retention_files": {"keep_last": 2},
-            **extra,
-        },
-    )
-    return Config(data)
 
 
 def test_env_file_and_errors(tmp_path):
@@ -181,6 +126,9 @@ def test_cli_parser_is_the_documented_one():
             "check-config",
             "wal-receive",
             "wal-status",
+            "wal-push",
+            "state",
+            "restore-state",
         ]
     )
     args = p.parse_args(["swap-volume", "--volume", "v", "--staged", "/s", "--keep-name", "k", "--label", "a=b"])

@@ -158,7 +158,7 @@ def test_pitr_refuses_outside_the_window_and_prints_it(pitr):
         restore.prepare_restore(pitr, "latest", "local", None, False, target_time="2026-11-30T00:00:00Z")
     with pytest.raises(JobError, match="outside the recoverable window"):
         restore.prepare_restore(pitr, "latest", "local", None, False, target_time="2026-12-01T13:30:00Z")
-    with pytest.raises(JobError, match="backup_source=local"):
+    with pytest.raises(JobError, match="off-site copy is not configured"):
         restore.prepare_restore(pitr, "latest", "offsite", None, False, target_time="latest")
     assert not (pitr.restore_dir / "db").exists()
 
