@@ -32,21 +32,23 @@ def present(paths: list) -> tuple:
     return existing, missing
 
 
-def _entries(path: Path):
-    """Every file system entry under path (path itself too), sorted, symlinks not followed."""
+def _entries(path: Path, exclude: frozenset = frozenset()):
+    """Every file system entry under path (path itself too) but the excluded ones and what they
+    hold, sorted, symlinks not followed."""
     yield path
     if path.is_dir() and not path.is_symlink():
         for root, dirs, files in os.walk(path):
-            dirs.sort()
-            for name in sorted(dirs + files):
+            dirs[:] = sorted(d for d in dirs if str(Path(root) / d) not in exclude)
+            for name in sorted(dirs + [f for f in files if str(Path(root) / f) not in exclude]):
                 yield Path(root) / name
 
 
-def digest(paths: list) -> str:
+def digest(paths: list, exclude: list = ()) -> str:
     """sha256 over each entry's name, type, owner, mode and content (a symlink: its target)."""
     h = hashlib.sha256()
+    skip = frozenset(str(Path(e)) for e in exclude)
     for top in paths:
-        for entry in _entries(Path(top)):
+        for entry in _entries(Path(top), skip):
             st = entry.lstat()
             h.update(f"{entry}\0{stat.S_IFMT(st.st_mode)}\0{st.st_uid}:{st.st_gid}\0{st.st_mode & 0o7777:o}\0".encode())
             if stat.S_ISLNK(st.st_mode):
@@ -65,7 +67,8 @@ def state_backup(cfg, if_changed: bool = False) -> dict:
     existing, missing = present(cfg.state.get("paths") or [])
     if not existing:
         raise JobError(f"none of the host-state paths exists ({', '.join(missing) or 'none configured'})")
-    current = digest(existing)
+    exclude = [str(Path(e)) for e in cfg.state.get("exclude") or []]
+    current = digest(existing, exclude)
     store.kind_dir(cfg.state_dir)
     newest = store.newest_complete(store.local_backups(cfg.state_dir))
     if if_changed and newest and newest.get("digest") == current and newest.get("paths") == existing:
@@ -75,7 +78,8 @@ def state_backup(cfg, if_changed: bool = False) -> dict:
     )
     with store.removed_on_failure(cfg.state_dir, meta):
         run(
-            ["tar", "--numeric-owner", "--xattrs", "-C", "/", "-cf", str(bdir / ARCHIVE)]
+            ["tar", "--numeric-owner", "--xattrs", "-C", "/", "-cf", str(bdir / ARCHIVE), "--anchored"]
+            + [f"--exclude={e.lstrip('/')}" for e in exclude]
             + [p.lstrip("/") for p in existing],
             timeout=cfg.files.get("timeout"),
         )
