@@ -11,6 +11,7 @@ import json
 import os
 import re
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -128,6 +129,12 @@ def test_timers_and_job_installed(host):
     assert host.file("/etc/mvp-backup/postgres-password").mode == 0o600
     # The job is a package: the launcher and its modules.
     assert host.file("/usr/local/lib/mvp-backup/mvp_backup/cli.py").exists
+    # The WAL archive goes off-site every 30 s; the host's own state was backed up by the converge.
+    for timer in ("wal-push", "state"):
+        assert host.service(f"mvp-backup-{timer}.timer").is_enabled, timer
+    assert "AccuracySec=1s" in host.file("/etc/systemd/system/mvp-backup-wal-push.timer").content_string
+    state = listing(host)["state"]
+    assert state and state[-1]["status"] == "complete", state
 
 
 def test_full_and_incremental_chain(host):
@@ -357,9 +364,32 @@ def test_a_failed_restore_puts_the_previous_data_back(host):
     assert wait_receiving(host)["receiving"]
 
 
-def test_offsite_restore_onto_a_second_fresh_host(host):
+def push_record(host) -> dict:
+    return json.loads(host.check_output("cat /var/backups/mvp/wal-offsite/.mvp-push.json"))
+
+
+def wait_pushed_after(host, moment: float, timeout: float = 150) -> dict:
+    """Until a push of the WAL archive that started after `moment` (host clock) succeeded."""
+    deadline = time.monotonic() + timeout
+    while True:
+        record = json.loads(host.run("cat /var/backups/mvp/wal-offsite/.mvp-push.json").stdout or "{}")
+        if record.get("last_status") == 1 and record.get("last_success", 0) - record.get("duration", 0) > moment:
+            return record
+        assert time.monotonic() < deadline, record
+        time.sleep(3)
+
+
+def test_offsite_restore_onto_a_second_fresh_host_loses_only_seconds(host):
     db2 = other_host("mvp-bk-db2")
     assert sql(db2, "select count(*) from pg_tables where tablename = 'bk_rows'") == "0"
+    # A full on the current timeline (the last restores kept none), then rows no backup holds.
+    backup("full")
+    write_rows(host, 5001, 5020)
+    written = float(host.check_output("date +%s.%N"))
+    record = wait_pushed_after(host, written)
+    assert record["sysid"] and record["segments"] >= 1
+    assert "mvp_backup_wal_offsite_last_status 1" in metrics(host)
+    STATE["rebuild_rows"] = rows(host)
     proc = playbook(
         "restore.yml",
         "restore_target=mvp-bk-db2",
@@ -368,7 +398,9 @@ def test_offsite_restore_onto_a_second_fresh_host(host):
         limit=None,
     )
     assert proc.returncode == 0, proc.text[-4000:]
-    assert rows(db2) == STATE["offsite_rows"]
+    assert "point in time: latest" in proc.text, proc.text[-3000:]
+    # The rows written after the last backup came back from the pushed WAL: seconds lost, not hours.
+    assert rows(db2) == STATE["rebuild_rows"]
     offsite = json.loads(db2.check_output("/usr/local/sbin/mvp-backup list --source offsite --from-host mvp-bk-db1"))
     assert offsite["db"] and offsite["files"]
 
@@ -379,3 +411,65 @@ def test_offsite_check_reads_the_data(host):
     assert "off-site repository check passed" in host.check_output(
         "journalctl -u mvp-backup-offsite-check.service --no-pager"
     )
+
+
+CERT = "/etc/letsencrypt/live/mvp-bk.test"
+
+
+def test_a_lost_host_is_rebuilt_from_the_offsite_copy_alone(host):
+    """The 3 a.m. case: mvp-bk-db1 is gone with its disk. A new empty host under the same name gets
+    its state back (restore_host_state.yml), the scenario's site.yml (prepare + converge) and the
+    off-site restore (restore.yml), as docs/restore-runbook.md says."""
+    # A certificate and an ACME account as certbot leaves them (this scenario has no nginx).
+    account = "/etc/letsencrypt/accounts/acme.test"
+    host.check_output(
+        f"mkdir -p {CERT} {account} && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
+        f"-days 30 -subj /CN=mvp-bk.test -keyout {CERT}/privkey.pem -out {CERT}/fullchain.pem 2>/dev/null "
+        f'&& printf \'{{"kid": "acct-1"}}\' > {account}/regr.json'
+    )
+    taken = json.loads(host.check_output("/usr/local/sbin/mvp-backup state --if-changed"))
+    assert "/etc/letsencrypt" in taken["paths"] and not taken.get("unchanged"), taken
+    sums = f"sha256sum {CERT}/fullchain.pem {CERT}/privkey.pem {account}/regr.json /opt/mvp/current.json"
+    before = host.check_output(sums)
+    write_rows(host, 6001, 6010)
+    written = float(host.check_output("date +%s.%N"))
+    wait_pushed_after(host, written)
+    expected = rows(host)
+
+    subprocess.run(["docker", "rm", "-f", "-v", "mvp-bk-db1"], check=True, capture_output=True)
+    recreate_empty_host("mvp-bk-db1")
+    fresh = other_host("mvp-bk-db1")
+    assert not fresh.file("/opt/mvp").exists and not fresh.file("/etc/letsencrypt").exists
+
+    steps = [
+        ("playbooks/restore_host_state.yml", ["restore_target=mvp-bk-db1"]),
+        ("molecule/backup/prepare.yml", []),
+        ("molecule/backup/converge.yml", []),
+        ("playbooks/restore.yml", ["restore_target=mvp-bk-db1", "backup_source=offsite"]),
+    ]
+    for name, extra in steps:
+        proc = playbook(name, *extra)
+        assert proc.returncode == 0, f"{name}: {proc.text[-4000:]}"
+    assert rows(fresh) == expected
+    assert fresh.check_output(sums) == before
+    assert fresh.file(f"{CERT}/privkey.pem").mode == 0o600
+
+
+def recreate_empty_host(name: str) -> None:
+    """The scenario's platform `name` created again from the test-host image (molecule/_base/create.yml)."""
+    import yaml  # noqa: PLC0415 (only this test needs it)
+
+    scenario = Path(os.environ["MOLECULE_SCENARIO_DIRECTORY"])
+    platforms = yaml.safe_load((scenario / "molecule.yml").read_text())["platforms"]
+    wanted = {"molecule_yml": {"platforms": [p for p in platforms if p["name"] == name]}}
+    extra = Path(tempfile.mkdtemp()) / f"{name}-platform.json"
+    extra.write_text(json.dumps(wanted))
+    proc = subprocess.run(
+        ["ansible-playbook", "-i", "localhost,", str(ROOT / "molecule/_base/create.yml"), "-e", f"@{extra}"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
