@@ -71,7 +71,7 @@ def role_cases(role: str) -> tuple[dict, list[str]]:
             cases[f"{name}-choice"] = (name, "not-one-of-the-choices", "outside choices")
         if name in rules:
             cases[f"{name}-rule"] = (name, _validate.invalid_sample(rules[name]), "breaks its rule")
-        elif kind in NEEDS_A_RULE:
+        elif kind in NEEDS_A_RULE and not option.get("choices"):  # choices bound it already
             missing.append(name)
     unknown = sorted(set(rules) - set(options))
     assert not unknown, f"{role}: rules for options the argument spec does not have: {unknown}"

@@ -220,11 +220,21 @@ def test_digest_follows_content_mode_and_links(state_cfg, tmp_path):
     assert hoststate.digest(paths) == first
     (tmp_path / "releases.json").write_text('[{"version": "1.0.0"}]\n')
     assert hoststate.digest(paths) != first
+    images = tmp_path / "etc" / "letsencrypt" / "images"
+    images.mkdir()
+    (images / "app.tar").write_text("big")
+    without = hoststate.digest(paths, [str(images)])
+    (images / "app.tar").write_text("bigger")
+    assert hoststate.digest(paths, [str(images)]) == without != hoststate.digest(paths)
 
 
 def test_state_backup_only_when_changed_and_restore_puts_it_back(state_cfg, tmp_path, monkeypatch):
     monkeypatch.setattr(hoststate, "extract", lambda archive, root="/": _extract_under(archive, tmp_path / "rebuilt"))
+    (tmp_path / "etc" / "letsencrypt" / "images").mkdir()
+    (tmp_path / "etc" / "letsencrypt" / "images" / "app.tar").write_text("big")
+    state_cfg.state["exclude"] = [str(tmp_path / "etc" / "letsencrypt" / "images")]
     first = hoststate.state_backup(state_cfg, if_changed=True)
+    (tmp_path / "etc" / "letsencrypt" / "images" / "app.tar").write_text("bigger")
     assert first["missing"] == [str(tmp_path / "absent")] and len(first["paths"]) == 2
     again = hoststate.state_backup(state_cfg, if_changed=True)
     assert again["unchanged"] and again["id"] == first["id"]
@@ -238,6 +248,7 @@ def test_state_backup_only_when_changed_and_restore_puts_it_back(state_cfg, tmp_
     link = rebuilt / "etc" / "letsencrypt" / "live" / "site" / "privkey.pem"
     assert link.is_symlink() and link.read_text() == "KEY"
     assert (rebuilt / "etc" / "letsencrypt" / "archive" / "site" / "privkey1.pem").stat().st_mode & 0o777 == 0o600
+    assert not (rebuilt / "etc" / "letsencrypt" / "images").exists()
 
 
 def _extract_under(archive: Path, root: Path) -> None:
