@@ -10,7 +10,7 @@ import re
 import subprocess
 from pathlib import Path
 
-testinfra_hosts = ["all"]
+testinfra_hosts = ["proxy"]
 # The upstreams, the pool entries and the colour switches nginx reads.
 NGINX_POOL_FILES = "/etc/nginx/mvp/upstream.conf /etc/nginx/mvp/pool/*/*.conf /etc/nginx/mvp/switch/*.conf"
 
