@@ -129,6 +129,21 @@ PLAYBOOK_CASES = {
         r"files_backup_id=20260101T000000Z-full \(latest or an id ending in -files\)",
     ),
     "verify source": ("verify_backups.yml", {"backup_source": "s4"}, r"backup_source=s4 \(local\|offsite\)"),
+    "production host state without confirmation": (
+        "restore_host_state.yml",
+        {"platform_env": "production"},
+        r"REFUSED: .* is a production host .* Nothing was changed\. .* -e confirm_restore=yes",
+    ),
+    "host state id": (
+        "restore_host_state.yml",
+        {"backup_state_id": "20260101T000000Z-files"},
+        r"backup_state_id=20260101T000000Z-files \(latest or an id ending in -state\)",
+    ),
+    "host state source host": (
+        "restore_host_state.yml",
+        {"backup_state_from_host": "no such/host"},
+        r"backup_state_from_host=no such/host",
+    ),
 }
 
 
