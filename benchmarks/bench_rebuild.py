@@ -149,6 +149,19 @@ def check_accounts() -> None:
         raise SystemExit(f"the restored database has {count} pgbench_accounts rows, not {SCALE * 100000}")
 
 
+def outcome(killed: float, **extra) -> dict:
+    """RPO and RTO of a disaster started at `killed` (epoch), read from the restored database."""
+    ended = time.time()
+    count, newest = rows_and_newest()
+    check_accounts()
+    return {
+        "rpo_seconds": round(killed - newest, 2),
+        "rto_seconds": round(ended - killed, 1),
+        "rows_restored": count,
+        **extra,
+    }
+
+
 def main() -> int:
     result: dict = {
         "benchmark": "rebuild",
@@ -189,14 +202,7 @@ def main() -> int:
             killed = time.time()
             on(DB1, f"docker rm -f {PG} >/dev/null && docker volume rm mvp-pgdata >/dev/null")
             seconds = bench.play("playbooks/restore.yml", "restore_take_full_backup=false", limit=DB1)
-            count, newest = rows_and_newest()
-            result["local"] = {
-                "rpo_seconds": round(killed - newest, 2),
-                "rto_seconds": round(time.time() - killed, 1),
-                "restore_playbook_seconds": seconds,
-                "rows_restored": count,
-            }
-            check_accounts()
+            result["local"] = outcome(killed, restore_playbook_seconds=seconds)
 
             # A new chain after the restore, off-site too; the writer again.
             bench.play("playbooks/backup.yml", "backup_kind=full", limit=DB1)
@@ -223,14 +229,7 @@ def main() -> int:
                 "restore_take_full_backup=false",
                 limit=DB1,
             )
-            count, newest = rows_and_newest()
-            result["rebuild"] = {
-                "rpo_seconds": round(killed - newest, 2),
-                "rto_seconds": round(time.time() - killed, 1),
-                "phases_seconds": phases,
-                "rows_restored": count,
-            }
-            check_accounts()
+            result["rebuild"] = outcome(killed, phases_seconds=phases)
         finally:
             if not os.environ.get("KEEP"):
                 bench.base("destroy.yml", names)

@@ -303,21 +303,31 @@ def prepare_restore(
     return result
 
 
-def prepare_files_restore(cfg, backup_id: str, source: str, from_host: str | None, force: bool) -> dict:
-    backups, restic = catalogue(cfg, source, from_host, kind="files")
-    backup_id = resolve(backups, backup_id, "files")
-    work = cfg.restore_dir / "files"
+def _fetch_standalone(cfg, kind: str, what: str, *, backup_id: str, source: str, from_host: str | None, force: bool):
+    """(id, directory, stored metadata, problems) of a backup that stands alone (files, host state),
+    fetched into the restore area when off-site and its checksums read; JobError when they fail
+    and force is not given."""
+    backups, restic = catalogue(cfg, source, from_host, kind=kind)
+    backup_id = resolve(backups, backup_id, what)
+    work = cfg.restore_dir / kind
     if work.exists():
         shutil.rmtree(work)
-    work.mkdir(parents=True)
+    work.mkdir(parents=True, mode=0o700)
     meta = backups[backup_id]
     bdir = fetch(restic, meta, work / "fetched") if restic else Path(meta["_path"])
     stored = read_json(bdir / META_FILE) or {}
     problems = check_sums(bdir, stored) if stored else [f"{META_FILE} is missing"]
     if problems and not force:
         raise JobError(
-            f"files backup {backup_id} failed verification, refusing (force_restore=yes overrides): {problems}"
+            f"{what} backup {backup_id} failed verification, refusing (force_restore=yes overrides): {problems}"
         )
+    return backup_id, bdir, stored, problems
+
+
+def prepare_files_restore(cfg, backup_id: str, source: str, from_host: str | None, force: bool) -> dict:
+    request = {"backup_id": backup_id, "source": source, "from_host": from_host, "force": force}
+    backup_id, bdir, stored, problems = _fetch_standalone(cfg, "files", "files", **request)
+    work = cfg.restore_dir / "files"
     volumes = {}
     for volume in stored.get("volumes", []):
         dest = work / "volumes" / volume
@@ -331,22 +341,10 @@ def prepare_files_restore(cfg, backup_id: str, source: str, from_host: str | Non
 
 def restore_state(cfg, backup_id: str, source: str, from_host: str | None, force: bool) -> dict:
     """Put a host-state backup's paths back in place (over what is there: a rebuilt host has none)."""
-    backups, restic = catalogue(cfg, source, from_host, kind="state")
-    backup_id = resolve(backups, backup_id, "host-state")
-    work = cfg.restore_dir / "state"
-    if work.exists():
-        shutil.rmtree(work)
-    work.mkdir(parents=True, mode=0o700)
-    meta = backups[backup_id]
-    bdir = fetch(restic, meta, work) if restic else Path(meta["_path"])
-    stored = read_json(bdir / META_FILE) or {}
-    problems = check_sums(bdir, stored) if stored else [f"{META_FILE} is missing"]
-    if problems and not force:
-        raise JobError(
-            f"host-state backup {backup_id} failed verification, refusing (force_restore=yes overrides): {problems}"
-        )
+    request = {"backup_id": backup_id, "source": source, "from_host": from_host, "force": force}
+    backup_id, bdir, stored, problems = _fetch_standalone(cfg, "state", "host-state", **request)
     hoststate.extract(bdir / hoststate.ARCHIVE)
-    shutil.rmtree(work, ignore_errors=True)
+    shutil.rmtree(cfg.restore_dir / "state", ignore_errors=True)
     log(f"restored host-state backup {backup_id}: {', '.join(stored.get('paths', []))}")
     return {"id": backup_id, "source": source, "paths": stored.get("paths", []), "verified": not problems}
 
