@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -124,3 +125,24 @@ def tbank_signed(fields: dict, password: str) -> dict:
     pairs = {k: v for k, v in fields.items() if not isinstance(v, (dict, list))} | {"Password": password}
     values = "".join(str(v).lower() if isinstance(v, bool) else str(v) for _, v in sorted(pairs.items()))
     return {**fields, "Token": hashlib.sha256(values.encode()).hexdigest()}
+
+
+def recreate_empty_host(name: str) -> None:
+    """The scenario's platform `name`, removed with its disk (the lost server), created again empty
+    from the test-host image by molecule/_base/create.yml (a new server under the same name)."""
+    import yaml  # noqa: PLC0415 (molecule brings it; the other helpers do not need it)
+
+    subprocess.run(["docker", "rm", "-f", "-v", name], check=True, capture_output=True)
+    scenario = Path(os.environ["MOLECULE_SCENARIO_DIRECTORY"])
+    platforms = yaml.safe_load((scenario / "molecule.yml").read_text())["platforms"]
+    extra = Path(tempfile.mkdtemp()) / f"{name}-platform.json"
+    extra.write_text(json.dumps({"molecule_yml": {"platforms": [p for p in platforms if p["name"] == name]}}))
+    proc = subprocess.run(
+        ["ansible-playbook", "-i", "localhost,", str(ROOT / "molecule/_base/create.yml"), "-e", f"@{extra}"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]

@@ -11,12 +11,12 @@ import json
 import os
 import re
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 
 import pytest
 import testinfra
+from mvp_molecule import recreate_empty_host
 
 testinfra_hosts = ["ansible://mvp-bk-db1"]
 
@@ -436,7 +436,6 @@ def test_a_lost_host_is_rebuilt_from_the_offsite_copy_alone(host):
     wait_pushed_after(host, written)
     expected = rows(host)
 
-    subprocess.run(["docker", "rm", "-f", "-v", "mvp-bk-db1"], check=True, capture_output=True)
     recreate_empty_host("mvp-bk-db1")
     fresh = other_host("mvp-bk-db1")
     assert not fresh.file("/opt/mvp").exists and not fresh.file("/etc/letsencrypt").exists
@@ -453,23 +452,3 @@ def test_a_lost_host_is_rebuilt_from_the_offsite_copy_alone(host):
     assert rows(fresh) == expected
     assert fresh.check_output(sums) == before
     assert fresh.file(f"{CERT}/privkey.pem").mode == 0o600
-
-
-def recreate_empty_host(name: str) -> None:
-    """The scenario's platform `name` created again from the test-host image (molecule/_base/create.yml)."""
-    import yaml  # noqa: PLC0415 (only this test needs it)
-
-    scenario = Path(os.environ["MOLECULE_SCENARIO_DIRECTORY"])
-    platforms = yaml.safe_load((scenario / "molecule.yml").read_text())["platforms"]
-    wanted = {"molecule_yml": {"platforms": [p for p in platforms if p["name"] == name]}}
-    extra = Path(tempfile.mkdtemp()) / f"{name}-platform.json"
-    extra.write_text(json.dumps(wanted))
-    proc = subprocess.run(
-        ["ansible-playbook", "-i", "localhost,", str(ROOT / "molecule/_base/create.yml"), "-e", f"@{extra}"],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-        cwd=ROOT,
-    )
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
