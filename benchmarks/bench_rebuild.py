@@ -158,6 +158,8 @@ def outcome(killed: float, **extra) -> dict:
         "rpo_seconds": round(killed - newest, 2),
         "rto_seconds": round(ended - killed, 1),
         "rows_restored": count,
+        # The machine is shared: the load beside this measurement (1, 5, 15 minutes).
+        "load_average": [round(x, 1) for x in os.getloadavg()],
         **extra,
     }
 
