@@ -77,17 +77,21 @@ def cluster_of(record: dict, since: str, query) -> str:
     return sysid
 
 
+class NothingYet(Exception):
+    """The archive has not started or holds no segment yet (a new install, a restore): not a failure."""
+
+
 def push(cfg, query, record: dict, restic: Restic | None = None) -> dict:
     """Mirror the archive and snapshot it off-site; returns the new record (what was pushed)."""
     archive = Path(cfg.wal["dir"])
     since_file = archive / wal.SINCE_FILE
     if not since_file.exists():
-        raise JobError(f"the WAL archive {archive} has not started yet (no {wal.SINCE_FILE}): nothing to push")
+        raise NothingYet(f"the WAL archive {archive} has not started yet (no {wal.SINCE_FILE}): nothing to push")
     since = since_file.read_text().strip()
     sysid = cluster_of(record, since, query)
     state = mirror(archive, cfg.root / MIRROR)
     if state["newest_write"] is None:
-        raise JobError(f"the WAL archive {archive} holds no segment yet: nothing to push")
+        raise NothingYet(f"the WAL archive {archive} holds no segment yet: nothing to push")
     restic = restic or Restic(cfg)
     restic.backup_dir(cfg.root / MIRROR, push_tags(sysid, since))
     pushes = int(record.get("pushes", 0)) + 1 if record.get("since") == since else 1
@@ -128,19 +132,24 @@ def fetch(restic: Restic, host: str, sysid: str, dest: Path) -> Path:
 
 def run_push(cfg, query) -> dict:
     """One push, its record (<root>/wal-offsite/.mvp-push.json) and metrics; a failure keeps the
-    last success in both, then raises."""
+    last success in both, then raises. Nothing to push yet is not a failure: said, nothing recorded."""
     path = cfg.root / MIRROR / RECORD
     record = read_json(path) or {}
     started = time.monotonic()
     try:
         result = push(cfg, query, record)
-        record = {**record, **result, "last_status": 1, "last_success": int(time.time())}
-        return result
+    except NothingYet as exc:
+        log(str(exc))
+        return {"skipped": str(exc)}
     except Exception:
-        record = {**record, "last_status": 0}
+        _keep(cfg, path, {**record, "last_status": 0}, started)
         raise
-    finally:
-        record["duration"] = round(time.monotonic() - started, 3)
-        if path.parent.is_dir():
-            write_json_atomic(path, record, 0o600)
-        record_wal_push(cfg, record)
+    _keep(cfg, path, {**record, **result, "last_status": 1, "last_success": int(time.time())}, started)
+    return result
+
+
+def _keep(cfg, path: Path, record: dict, started: float) -> None:
+    record["duration"] = round(time.monotonic() - started, 3)
+    if path.parent.is_dir():
+        write_json_atomic(path, record, 0o600)
+    record_wal_push(cfg, record)

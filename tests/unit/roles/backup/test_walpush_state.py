@@ -94,11 +94,14 @@ def test_push_refusals(pushing):
     for entry in Path(pushing.wal["dir"]).iterdir():
         if entry.name != wal.SINCE_FILE:
             entry.unlink()
-    with pytest.raises(JobError, match="holds no segment yet"):
+    with pytest.raises(walpush.NothingYet, match="holds no segment yet"):
         walpush.push(pushing, Query(), {})
     (Path(pushing.wal["dir"]) / wal.SINCE_FILE).unlink()
-    with pytest.raises(JobError, match="has not started yet"):
+    with pytest.raises(walpush.NothingYet, match="has not started yet"):
         walpush.push(pushing, Query(), {})
+    # The timer's run: not a failure, nothing recorded.
+    assert "has not started yet" in walpush.run_push(pushing, Query())["skipped"]
+    assert not (pushing.metrics_dir / "mvp_backup_wal_offsite.prom").exists()
 
 
 def test_run_push_records_metrics_and_keeps_the_last_success_on_failure(pushing):
