@@ -84,7 +84,18 @@ class Bench:
         chosen = {"molecule_yml": {"platforms": [p for p in self.platforms if p["name"] in names]}}
         extra = self.work / "platforms.json"
         extra.write_text(json.dumps(chosen))
-        sh("ansible-playbook", "-i", "localhost,", str(ROOT / "molecule" / "_base" / playbook), "-e", f"@{extra}")
+        sh(
+            "ansible-playbook",
+            "-c",
+            "local",
+            "-i",
+            "localhost,",
+            str(ROOT / "molecule" / "_base" / playbook),
+            "-e",
+            f"@{extra}",
+            "-e",
+            f"ansible_python_interpreter={sys.executable}",
+        )
 
     def play(self, path: str, *extra: str, limit: str | None = None) -> float:
         cmd = ["ansible-playbook", "-i", str(self.inventory), str(ROOT / path)]

@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -138,7 +139,18 @@ def recreate_empty_host(name: str) -> None:
     extra = Path(tempfile.mkdtemp()) / f"{name}-platform.json"
     extra.write_text(json.dumps({"molecule_yml": {"platforms": [p for p in platforms if p["name"] == name]}}))
     proc = subprocess.run(
-        ["ansible-playbook", "-i", "localhost,", str(ROOT / "molecule/_base/create.yml"), "-e", f"@{extra}"],
+        [
+            "ansible-playbook",
+            "-c",
+            "local",
+            "-i",
+            "localhost,",
+            str(ROOT / "molecule/_base/create.yml"),
+            "-e",
+            f"@{extra}",
+            "-e",
+            f"ansible_python_interpreter={sys.executable}",
+        ],
         capture_output=True,
         text=True,
         timeout=600,
