@@ -75,7 +75,7 @@ def test_mirror_links_completed_segments_copies_the_partial_and_drops_pruned_one
 
 def test_push_tags_the_cluster_asks_it_once_per_archive_and_forgets_old_pushes(pushing, tmp_path):
     query, record = Query(), {}
-    for _ in range(walpush.FORGET_EVERY):
+    for _push in range(walpush.FORGET_EVERY):
         record = {**record, **walpush.push(pushing, query, record)}
     assert query.asked == 1 and record["pushes"] == walpush.FORGET_EVERY
     backups = [c for c in calls(tmp_path) if "backup" in c]
