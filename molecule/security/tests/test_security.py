@@ -132,14 +132,13 @@ def test_mfa_admin_key_and_wrong_code_is_refused(allowed):
     assert result.rc != 0 and "LOGGED-IN" not in result.stdout, result.stdout + result.stderr
 
 
-def test_mfa_admin_key_and_correct_code_logs_in(allowed):
+def test_mfa_admin_key_and_correct_code_logs_in_and_is_logged(host, allowed):
+    # One test: the journal check needs this login, and pytest runs the tests that use the host
+    # fixture before the others, whatever their order in this file.
     fresh_window()
     result = key_and_code(allowed, MFA_USER, totp(MFA_SECRET), command="id -nG")
     assert result.rc == 0, result.stdout + result.stderr
     assert "mvp-mfa" in result.stdout.split() and "mvp-admins" in result.stdout.split()
-
-
-def test_mfa_login_is_logged_with_both_methods(host):
     journal = host.run("journalctl -t sshd -t sshd-session --no-pager -o cat").stdout
     assert re.search(rf"Accepted keyboard-interactive/pam for {MFA_USER} from 10\.81\.0\.20", journal), journal[-2000:]
     assert re.search(rf"Partial publickey for {MFA_USER} from 10\.81\.0\.20", journal), journal[-2000:]
@@ -223,9 +222,12 @@ def test_allowlist_guard_sees_the_address_of_a_real_ssh_connection(run_playbook,
         "      ansible_become: true\n"
     )
     play = tmp_path / "play.yml"
+    # The scenario's admins (with their key) so that only the allowlist guard has a reason to refuse.
+    public_key = Path(key + ".pub").read_text().strip()
     play.write_text(
         "- hosts: all\n  gather_facts: true\n  roles:\n    - role: mvp_platform.infra.hardening\n"
         "      vars:\n        hardening_ssh_allow_cidrs: [10.82.0.0/24]\n"
+        f"        hardening_admin_users: [{{name: mvptest, ssh_keys: ['{public_key}']}}]\n"
     )
     proc = run_playbook(str(play), "--check", inventory=str(inventory))
     output = re.sub(r"\s+", " ", proc.stdout + proc.stderr)
@@ -263,7 +265,7 @@ def test_access_audit_is_clean_on_the_converged_host(run_playbook):
     proc = run_playbook("access_audit.yml", "--limit", "security")
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
     for name in ("mvpmfa", "mvpenrol", "mvptest", "deploy"):
-        assert f"'{name} | SHA256:" in proc.stdout, proc.stdout[-3000:]
+        assert re.search(rf"\b{name} \| SHA256:", proc.stdout), proc.stdout[-3000:]
     assert "findings: 0" in proc.stdout
 
 
@@ -334,7 +336,9 @@ def test_a_result_worse_than_the_baseline_fails_and_raises_the_metric(host, run_
     better = {**result, "lynis_hardening_index": result["lynis_hardening_index"] + 5}
     with host.sudo():
         host.run("mkdir -p /var/lib/prometheus/node-exporter")
-        host.run(f"echo '{json.dumps(better)}' > /var/lib/mvp-audit/baseline.json")
+        # base64: the result's texts hold quotes (Lynis's "Couldn't find ..."), which a shell word would not.
+        encoded = base64.b64encode(json.dumps(better).encode()).decode()
+        assert host.run(f"echo {encoded} | base64 -d > /var/lib/mvp-audit/baseline.json").rc == 0
     try:
         proc = run_playbook("audit.yml", "--limit", "security", timeout=2400)
         output = re.sub(r"\s+", " ", proc.stdout + proc.stderr)
@@ -346,3 +350,110 @@ def test_a_result_worse_than_the_baseline_fails_and_raises_the_metric(host, run_
     finally:
         with host.sudo():
             host.run("rm -f /var/lib/mvp-audit/baseline.json; rm -rf /var/lib/prometheus")
+
+
+# --- file integrity (AIDE) --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "hashed"),
+    [
+        ("/usr/bin/ls", True),
+        ("/usr/sbin/sshd", True),
+        ("/etc/ssh/sshd_config", True),
+        ("/usr/local/sbin/mvp-aide-accept", True),
+        ("/var/lib/docker/overlay2/x/file", False),
+        ("/var/lib/containerd/x", False),
+        ("/var/log/syslog", False),
+        ("/var/backups/mvp/base/x", False),
+        ("/opt/mvp/data/x", False),
+    ],
+)
+def test_aide_hashes_system_files_and_leaves_out_changing_data(host, path, hashed):
+    with host.sudo():
+        out = host.run(f"aide --config=/etc/aide/aide.conf --path-check=f:{path}").stdout
+    assert out.startswith("[x]" if hashed else "[ ]"), out
+
+
+def test_aide_daily_check_replaces_debians_timer(host):
+    ours = host.run("systemctl show mvp-aide-check.timer -p ActiveState -p UnitFileState").stdout
+    assert "ActiveState=active" in ours and "UnitFileState=enabled" in ours
+    debians = host.run("systemctl show dailyaidecheck.timer -p ActiveState -p UnitFileState").stdout
+    assert "ActiveState=inactive" in debians and "UnitFileState=disabled" in debians
+    with host.sudo():
+        assert host.file("/var/lib/aide/aide.db").size > 0
+        assert "Checksums = sha512" in host.file("/etc/aide/aide.conf").content_string
+
+
+def aide_check(host):
+    """Start the daily check now; its result and what it printed this time."""
+    with host.sudo():
+        since = host.run("date '+%Y-%m-%d %H:%M:%S'").stdout.strip()
+        started = host.run("systemctl start mvp-aide-check.service")
+        journal = host.run(f"journalctl -u mvp-aide-check.service --since '{since}' --no-pager -o cat").stdout
+    return started.rc, journal
+
+
+def test_aide_check_reports_a_new_binary_until_accepted(host):
+    probe = "/usr/local/bin/mvp-aide-probe"
+    with host.sudo():
+        host.run(f"rm -f {probe}")
+        # Whatever earlier tests changed in /etc (the access audit's stray account) is accepted first.
+        aide_check(host)
+        assert host.run("mvp-aide-accept").rc == 0
+        rc, journal = aide_check(host)
+        assert rc == 0, journal
+        host.run(f"install -m 0755 /usr/bin/true {probe}")
+        try:
+            rc, journal = aide_check(host)
+            assert rc != 0 and probe in journal, journal
+            assert host.run("systemctl is-failed --quiet mvp-aide-check.service").rc == 0
+            accepted = host.run("mvp-aide-accept")
+            assert accepted.rc == 0, accepted.stderr
+            assert host.run("systemctl is-failed --quiet mvp-aide-check.service").rc != 0
+            rc, journal = aide_check(host)
+            assert rc == 0, journal
+        finally:
+            host.run(f"rm -f {probe}")
+        # The removal is a difference too, until accepted.
+        rc, journal = aide_check(host)
+        assert rc != 0 and probe in journal, journal
+        assert host.run("mvp-aide-accept").rc == 0
+
+
+# --- USB devices (USBGuard) -------------------------------------------------------------------
+
+
+def test_usbguard_blocks_new_devices_but_never_keyboards_hubs_or_present_ones(host):
+    with host.sudo():
+        conf = host.file("/etc/usbguard/usbguard-daemon.conf")
+        console = host.file("/etc/usbguard/rules.d/60-mvp-console.conf")
+        assert conf.mode == 0o600 and console.mode == 0o600
+        assert host.file("/etc/usbguard/rules.conf").exists  # generated from the devices present at install
+        settings = dict(
+            line.split("=", 1) for line in conf.content_string.splitlines() if "=" in line and line[0] != "#"
+        )
+        rules = [line for line in console.content_string.splitlines() if line and not line.startswith("#")]
+        parsed = [host.run(f"usbguard-rule-parser '{rule}'") for rule in rules]
+    assert settings["ImplicitPolicyTarget"] == "block" and settings["InsertedDevicePolicy"] == "apply-policy"
+    assert settings["PresentDevicePolicy"] == "apply-policy" and settings["PresentControllerPolicy"] == "apply-policy"
+    # While the daemon is not running, the kernel authorises devices as usual (no lockout).
+    assert settings["AuthorizedDefault"] == "keep" and settings["IPCAllowedGroups"] == "root"
+    assert rules == ["allow with-interface equals { 09:00:* }", "allow with-interface one-of { 03:00:01 03:01:01 }"]
+    assert all(p.rc == 0 for p in parsed), [p.stderr for p in parsed]
+
+
+def test_usbguard_is_enabled_but_never_runs_in_a_container(host):
+    state = host.run("systemctl show usbguard.service -p ActiveState -p UnitFileState -p ConditionResult").stdout
+    assert "UnitFileState=enabled" in state and "ActiveState=inactive" in state and "ConditionResult=no" in state, state
+
+
+def test_usbguard_rule_validation_refuses_a_broken_rule(host):
+    with host.sudo():
+        host.run("printf 'allow with-interfaxe { 03:00:01 }\\n' > /tmp/mvp-bad-usb.rules")
+        result = host.run(
+            '/bin/sh -c \'grep -Ev "^(#|$)" "$1" | while IFS= read -r rule; do'
+            ' usbguard-rule-parser "$rule" > /dev/null || exit 1; done\' mvp-usbguard-validate /tmp/mvp-bad-usb.rules'
+        )
+        host.run("rm -f /tmp/mvp-bad-usb.rules")
+    assert result.rc != 0
