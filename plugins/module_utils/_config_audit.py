@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -52,6 +53,8 @@ def parse_ssh_audit(data: dict) -> dict:
     found = {"fail": [], "warn": []}
     for section in ("kex", "key", "enc", "mac"):
         for entry in data.get(section, []) or []:
+            if not isinstance(entry, dict):
+                continue
             notes = entry.get("notes", {}) or {}
             for level in ("fail", "warn"):
                 if notes.get(level):
@@ -59,6 +62,43 @@ def parse_ssh_audit(data: dict) -> dict:
     for cve in data.get("cves", []) or []:
         found["fail"].append(f"cve {cve.get('name', '?')}")
     return {"fail": len(found["fail"]), "warn": len(found["warn"]), "details": found["fail"] + found["warn"]}
+
+
+SSH_TEXT_RE = re.compile(r"^\((kex|key|enc|mac|cve)\) (\S+)")
+SSH_NOTE_RE = re.compile(r"(?:--|`-) \[(fail|warn)\] (.*)$")
+
+
+def ssh_audit_json_has_notes(data: dict) -> bool:
+    """Newer ssh-audit JSON carries each algorithm's notes; Debian 12's 2.5.0 lists bare names."""
+    entries = [e for section in ("kex", "key", "enc", "mac") for e in (data.get(section) or [])]
+    return any(isinstance(e, dict) and "notes" in e for e in entries)
+
+
+def parse_ssh_audit_text(text: str) -> dict:
+    """The fail/warn notes of `ssh-audit -n` (text), for versions whose JSON has none.
+
+    "unknown algorithm" means this ssh-audit is older than the algorithm (Debian 12's does not know
+    sntrup761x25519-sha512 or the strict-KEX marker): listed, not counted as a finding.
+    """
+    found = {"fail": [], "warn": [], "unknown": []}
+    section, name = "?", "?"
+    for line in text.splitlines():
+        if m := SSH_TEXT_RE.match(line):
+            section, name = m.group(1), m.group(2)
+        note = SSH_NOTE_RE.search(line)
+        if not note or not line.strip() or line.startswith("#"):
+            continue
+        level, message = note.group(1), note.group(2).strip()
+        entry = f"{section} {name}: {message}"
+        if message == "unknown algorithm":
+            found["unknown"].append(f"{entry} (not counted: unknown to this ssh-audit)")
+        else:
+            found[level].append(entry)
+    return {
+        "fail": len(found["fail"]),
+        "warn": len(found["warn"]),
+        "details": found["fail"] + found["warn"] + found["unknown"],
+    }
 
 
 def parse_testssl(findings: list) -> dict:
@@ -168,7 +208,11 @@ def audit(args: dict) -> dict:
     host, _sep, port = args["ssh_target"].rpartition(":")
     proc = _run(["ssh-audit", "-j", "-p", port, host], timeout=120)
     try:
-        ssh = parse_ssh_audit(json.loads(proc.stdout))
+        data = json.loads(proc.stdout)
+        if ssh_audit_json_has_notes(data):
+            ssh = parse_ssh_audit(data)
+        else:
+            ssh = parse_ssh_audit_text(_run(["ssh-audit", "-n", "-p", port, host], timeout=120).stdout)
         current.update(ssh_fail=ssh["fail"], ssh_warn=ssh["warn"], ssh_details=ssh["details"])
     except ValueError:
         current.update(ssh_fail=None, ssh_warn=None, ssh_details=[f"ssh-audit failed: {proc.stderr.strip()[:300]}"])

@@ -50,6 +50,41 @@ def test_ssh_audit_counts_fail_and_warn_and_cves():
     assert "cve CVE-2023-48795" in parsed["details"]
 
 
+# Debian 12's ssh-audit 2.5.0: its JSON has no notes (enc/mac are bare names), so the text is read.
+SSH_AUDIT_2_5_TEXT = """# key exchange algorithms
+(kex) sntrup761x25519-sha512                -- [warn] unknown algorithm
+(kex) sntrup761x25519-sha512@openssh.com    -- [warn] using experimental algorithm
+                                            `- [info] available since OpenSSH 8.5
+(kex) curve25519-sha256                     -- [info] available since OpenSSH 7.4, Dropbear SSH 2018.76
+(kex) diffie-hellman-group14-sha1           -- [fail] using weak hashing algorithm
+                                            `- [warn] using sha1
+(kex) kex-strict-s-v00@openssh.com          -- [warn] unknown algorithm
+# encryption algorithms (ciphers)
+(enc) chacha20-poly1305@openssh.com         -- [info] available since OpenSSH 6.5
+# algorithm recommendations (for OpenSSH 9.2)
+(rec) -sntrup761x25519-sha512@openssh.com   -- kex algorithm to remove
+"""
+
+
+def test_ssh_audit_2_5_json_without_notes_is_detected():
+    old = {"kex": [{"algorithm": "curve25519-sha256"}], "enc": ["aes256-gcm@openssh.com"], "mac": ["hmac-sha2-256-etm"]}
+    assert not C.ssh_audit_json_has_notes(old)
+    assert C.parse_ssh_audit(old) == {"fail": 0, "warn": 0, "details": []}
+    assert C.ssh_audit_json_has_notes(SSH_AUDIT)
+
+
+def test_ssh_audit_text_counts_fail_and_warn_but_not_unknown_algorithms():
+    parsed = C.parse_ssh_audit_text(SSH_AUDIT_2_5_TEXT)
+    assert (parsed["fail"], parsed["warn"]) == (1, 2)
+    assert "kex diffie-hellman-group14-sha1: using weak hashing algorithm" in parsed["details"]
+    assert "kex diffie-hellman-group14-sha1: using sha1" in parsed["details"]
+    assert "kex sntrup761x25519-sha512@openssh.com: using experimental algorithm" in parsed["details"]
+    assert (
+        "kex kex-strict-s-v00@openssh.com: unknown algorithm (not counted: unknown to this ssh-audit)"
+        in parsed["details"]
+    )
+
+
 def test_testssl_grade_and_medium_findings():
     findings = [
         {"id": "overall_grade", "severity": "OK", "finding": "A+"},
