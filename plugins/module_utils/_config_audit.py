@@ -83,8 +83,9 @@ def parse_ssh_audit_text(text: str) -> dict:
     found = {"fail": [], "warn": [], "unknown": []}
     section, name = "?", "?"
     for line in text.splitlines():
-        if m := SSH_TEXT_RE.match(line):
-            section, name = m.group(1), m.group(2)
+        algorithm = SSH_TEXT_RE.match(line)
+        if algorithm:
+            section, name = algorithm.group(1), algorithm.group(2)
         note = SSH_NOTE_RE.search(line)
         if not note or not line.strip() or line.startswith("#"):
             continue
