@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -59,7 +60,7 @@ def on(host: str, script: str, check: bool = True) -> str:
 
 
 def psql(sql: str, host: str = DB1) -> str:
-    return on(host, f"docker exec -u postgres {PG} psql -X -At -v ON_ERROR_STOP=1 -U mvp -d mvp -c {json.dumps(sql)}")
+    return on(host, f"docker exec -u postgres {PG} psql -X -At -v ON_ERROR_STOP=1 -U mvp -d mvp -c {shlex.quote(sql)}")
 
 
 class Bench:
@@ -114,9 +115,13 @@ def rows_and_newest() -> tuple:
 
 def start_writer() -> None:
     psql(TABLE)
-    on(DB1, f"docker exec -d -u postgres {PG} psql -X -q -U mvp -d mvp -c {json.dumps(WRITER)}")
-    time.sleep(2)
-    rows_and_newest()  # the table exists and is written
+    before = int(psql("select count(*) from bench_rows"))
+    on(DB1, f"docker exec -d -u postgres {PG} psql -X -q -U mvp -d mvp -c {shlex.quote(WRITER)}")
+    deadline = time.monotonic() + 60
+    while int(psql("select count(*) from bench_rows")) <= before:
+        if time.monotonic() > deadline:
+            raise SystemExit("the writer did not commit a row within 60 s")
+        time.sleep(1)
 
 
 def job_full_seconds() -> float:

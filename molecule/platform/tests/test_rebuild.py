@@ -84,6 +84,7 @@ def test_the_lost_host_is_rebuilt_from_the_offsite_copy_and_serves_the_last_data
     sql(host, "create table if not exists pf_rows (i int primary key)")
     sql(host, "insert into pf_rows select generate_series(1, 100)")
     run("playbooks/backup.yml", "backup_kind=full")
+    run("playbooks/backup.yml", "backup_kind=files")  # the daily user-files backup
     sql(host, "insert into pf_rows select generate_series(101, 120)")  # after the last backup
     written = float(sh(host, "date +%s.%N"))
     pushed_after(host, written)
