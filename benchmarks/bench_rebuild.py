@@ -205,6 +205,7 @@ def main() -> int:
             }
             start_writer()
             result["full_backup_playbook_seconds"] = bench.play("playbooks/backup.yml", "backup_kind=full", limit=DB1)
+            bench.play("playbooks/backup.yml", "backup_kind=files", limit=DB1)  # the daily user-files backup
             job = job_full_seconds()
             bare = bare_basebackup_seconds()
             result["throughput"] = {
