@@ -158,3 +158,15 @@ def recreate_empty_host(name: str) -> None:
         cwd=ROOT,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+
+
+def wait_wal_pushed_after(host, moment: float, timeout: float = 150) -> dict:
+    """Until a push of the WAL archive off-site that started after `moment` (host clock) succeeded;
+    its record (the backup job's <root>/wal-offsite/.mvp-push.json)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        record = json.loads(host.run("cat /var/backups/mvp/wal-offsite/.mvp-push.json").stdout or "{}")
+        if record.get("last_status") == 1 and record.get("last_success", 0) - record.get("duration", 0) > moment:
+            return record
+        assert time.monotonic() < deadline, record
+        time.sleep(3)

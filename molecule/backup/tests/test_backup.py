@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import testinfra
-from mvp_molecule import recreate_empty_host
+from mvp_molecule import recreate_empty_host, wait_wal_pushed_after
 
 testinfra_hosts = ["ansible://mvp-bk-db1"]
 
@@ -364,21 +364,6 @@ def test_a_failed_restore_puts_the_previous_data_back(host):
     assert wait_receiving(host)["receiving"]
 
 
-def push_record(host) -> dict:
-    return json.loads(host.check_output("cat /var/backups/mvp/wal-offsite/.mvp-push.json"))
-
-
-def wait_pushed_after(host, moment: float, timeout: float = 150) -> dict:
-    """Until a push of the WAL archive that started after `moment` (host clock) succeeded."""
-    deadline = time.monotonic() + timeout
-    while True:
-        record = json.loads(host.run("cat /var/backups/mvp/wal-offsite/.mvp-push.json").stdout or "{}")
-        if record.get("last_status") == 1 and record.get("last_success", 0) - record.get("duration", 0) > moment:
-            return record
-        assert time.monotonic() < deadline, record
-        time.sleep(3)
-
-
 def test_offsite_restore_onto_a_second_fresh_host_loses_only_seconds(host):
     db2 = other_host("mvp-bk-db2")
     assert sql(db2, "select count(*) from pg_tables where tablename = 'bk_rows'") == "0"
@@ -386,7 +371,7 @@ def test_offsite_restore_onto_a_second_fresh_host_loses_only_seconds(host):
     backup("full")
     write_rows(host, 5001, 5020)
     written = float(host.check_output("date +%s.%N"))
-    record = wait_pushed_after(host, written)
+    record = wait_wal_pushed_after(host, written)
     assert record["sysid"] and record["segments"] >= 1
     assert "mvp_backup_wal_offsite_last_status 1" in metrics(host)
     STATE["rebuild_rows"] = rows(host)
@@ -434,7 +419,7 @@ def test_a_lost_host_is_rebuilt_from_the_offsite_copy_alone(host):
     before = host.check_output(sums)
     write_rows(host, 6001, 6010)
     written = float(host.check_output("date +%s.%N"))
-    wait_pushed_after(host, written)
+    wait_wal_pushed_after(host, written)
     expected = rows(host)
 
     recreate_empty_host("mvp-bk-db1")

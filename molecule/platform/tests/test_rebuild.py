@@ -13,11 +13,10 @@ import os
 import re
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 import testinfra
-from mvp_molecule import playbook, recreate_empty_host
+from mvp_molecule import playbook, recreate_empty_host, wait_wal_pushed_after
 
 testinfra_hosts = ["proxy"]
 HOST = "mvp-pf-platform"
@@ -49,18 +48,6 @@ def fingerprint(host) -> str:
     )
 
 
-def pushed_after(host, moment: float, timeout: float = 150) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        with host.sudo():
-            text = host.run("cat /var/backups/mvp/wal-offsite/.mvp-push.json").stdout
-        record = json.loads(text or "{}")
-        if record.get("last_status") == 1 and record.get("last_success", 0) - record.get("duration", 0) > moment:
-            return record
-        assert time.monotonic() < deadline, record
-        time.sleep(3)
-
-
 def run(name: str, *extra: str) -> None:
     args = ["-l", HOST]
     for item in extra:
@@ -87,7 +74,7 @@ def test_the_lost_host_is_rebuilt_from_the_offsite_copy_and_serves_the_last_data
     run("playbooks/backup.yml", "backup_kind=files")  # the daily user-files backup
     sql(host, "insert into pf_rows select generate_series(101, 120)")  # after the last backup
     written = float(sh(host, "date +%s.%N"))
-    pushed_after(host, written)
+    wait_wal_pushed_after(host, written)
     expected = sql(host, "select count(*), max(i) from pf_rows")
 
     recreate_empty_host(HOST)
