@@ -9,12 +9,14 @@ are pure functions (unit-tested); ``main`` runs the three Debian tools, keeps th
 state directory, writes node_exporter textfile metrics and a short summary for the operator::
 
     python3 _config_audit.py run --state-dir /var/lib/mvp-audit --textfile-dir DIR \\
-        --ssh-target 127.0.0.1:22 [--tls-target 127.0.0.1:443]
+        --ssh-target 127.0.0.1:22 [--tls-target example.com:443 [--tls-ca-file /path/ca.pem]]
     python3 _config_audit.py accept --state-dir /var/lib/mvp-audit   # current result = baseline
 
 Metrics: ``mvp_config_audit_lynis_hardening_index``, ``mvp_config_audit_ssh_findings{level}``,
-``mvp_config_audit_tls_grade`` (A+=6 ... F=0, -1 not measured), ``mvp_config_audit_regressions``
-(results worse than the accepted baseline) and ``mvp_config_audit_last_run_timestamp_seconds``.
+``mvp_config_audit_tls_grade`` (A+=6 ... F=0, -1 not measured), ``mvp_config_audit_tls_findings``
+(testssl.sh's MEDIUM or worse, test-CA findings not counted; -1 not measured),
+``mvp_config_audit_regressions`` (results worse than the accepted baseline) and
+``mvp_config_audit_last_run_timestamp_seconds``.
 """
 
 from __future__ import annotations
@@ -114,11 +116,115 @@ def parse_ssh_audit_text(text: str) -> dict:
     }
 
 
-def parse_testssl(findings: list) -> dict:
-    """Overall grade and the MEDIUM-or-worse findings of a testssl.sh --jsonfile (flat list)."""
+# Findings caused by a test or private CA (Pebble in the platform scenario), not by the server:
+# listed with the reason, not counted, and only when the audit trusts such a CA (--tls-ca-file); with
+# the system's CAs alone every finding counts. Narrow on purpose: testssl.sh's id (3.2 / 3.0.8 names),
+# its severity and the whole finding text; the same id with another severity or text counts.
+TEST_CA_FINDINGS = (
+    (
+        "cert_revocation",
+        "HIGH",
+        re.compile(r"Neither CRL nor OCSP URI provided"),
+        "the test CA's certificates carry no revocation URI (Pebble runs no CRL or OCSP service); "
+        "Let's Encrypt's carry a CRL distribution point",
+    ),
+    (
+        "cert_extlifeSpan",
+        "MEDIUM",
+        re.compile(r"[0-9]+ days"),
+        "the test CA issues 5-year certificates (Pebble's fixed validity; testssl.sh: 5 to 10 years); "
+        "Let's Encrypt issues 90-day ones that certbot renews",
+    ),
+    (
+        "cert_validityPeriod",  # testssl.sh 3.0.8's name of cert_extlifeSpan
+        "MEDIUM",
+        re.compile(r"[0-9]+ days"),
+        "the test CA issues 5-year certificates (Pebble's fixed validity; testssl.sh: 5 to 10 years); "
+        "Let's Encrypt issues 90-day ones that certbot renews",
+    ),
+)
+TESTSSL_VERSION_RE = re.compile(r"testssl(?:\.sh)?\s+(?:version\s+)?([0-9]+\.[0-9][0-9A-Za-z.+~-]*)")
+ANSI_RE = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def ca_finding_reason(finding: dict) -> str | None:
+    """Why a testssl.sh finding is the test CA's doing, or None (then it counts)."""
+    # A server with several certificates gets "<id> <cert#N>" ids.
+    name = str(finding.get("id", "")).split(" ", 1)[0]
+    text = str(finding.get("finding", "")).strip()
+    for rule_id, severity, pattern, reason in TEST_CA_FINDINGS:
+        if name == rule_id and finding.get("severity") == severity and pattern.fullmatch(text):
+            return reason
+    return None
+
+
+def parse_testssl(findings: list, test_ca: bool = False) -> dict:
+    """Overall grade and the MEDIUM-or-worse findings of a testssl.sh --jsonfile (flat list).
+
+    test_ca: the audit trusted a test or private CA; findings of TEST_CA_FINDINGS are then listed in
+    "test_ca" (with the reason) instead of "medium_or_worse". The grade is None when testssl.sh gives
+    none (3.0.8 has no rating) or the scan stopped; "problems" lists its WARN entries (checks it
+    could not make) and "fatal" its FATAL ones (the scan, or the scan of an address, stopped).
+    """
     grade = next((f.get("finding") for f in findings if f.get("id") == "overall_grade"), None)
-    bad = [f"{f.get('id')}: {f.get('finding')}" for f in findings if f.get("severity") in TLS_BAD]
-    return {"grade": grade, "medium_or_worse": bad}
+    bad, from_ca, problems, fatal = [], [], [], []
+    for finding in findings:
+        entry = f"{finding.get('id')}: {finding.get('finding')}"
+        if finding.get("severity") == "WARN":
+            problems.append(entry)
+        elif finding.get("severity") == "FATAL":
+            fatal.append(entry)
+        if finding.get("severity") not in TLS_BAD:
+            continue
+        reason = ca_finding_reason(finding) if test_ca else None
+        if reason:
+            from_ca.append(f"{entry} ({finding.get('severity')}; not counted: {reason})")
+        else:
+            bad.append(entry)
+    return {"grade": grade, "medium_or_worse": bad, "test_ca": from_ca, "problems": problems, "fatal": fatal}
+
+
+def testssl_version(text: str) -> str | None:
+    """The version in `testssl --version` (3.2: "testssl version 3.2.1", 3.0.8: "testssl   3.0.8")."""
+    match = TESTSSL_VERSION_RE.search(ANSI_RE.sub("", text))
+    return match.group(1) if match else None
+
+
+def testssl_argv(target: str, address: str | None, ca_file: str, out: str) -> list:
+    """testssl.sh's command line: no DNS lookups of its own (the address is resolved by the caller,
+    /etc/hosts included), bounded connects, and the extra CA when there is one.
+
+    testssl.sh's own lookups (dig, host, nslookup, each with its timeouts, for A, AAAA, PTR and CAA)
+    take minutes where the resolver does not answer, and they ignore /etc/hosts with --ip one.
+    """
+    argv = ["testssl", "--quiet", "--color", "0", "--warnings", "off", "--nodns", "none"]
+    argv += ["--connect-timeout", "10", "--openssl-timeout", "10"]
+    if address:
+        argv += ["--ip", address, "-6"] if ":" in address else ["--ip", address]
+    if ca_file:
+        argv += ["--add-ca", ca_file]
+    return [*argv, "--jsonfile", out, target]
+
+
+def resolve(target: str) -> tuple:
+    """(address or None, error or None) of a host:port target; an address literal needs no lookup."""
+    import ipaddress  # noqa: PLC0415 - only the audit run needs it
+    import socket  # noqa: PLC0415
+
+    host, _sep, port = target.rpartition(":")
+    host = host.strip("[]")
+    try:
+        ipaddress.ip_address(host)
+        return None, None
+    except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        return None, f"cannot resolve {host}: {exc}"
+    addresses = [info[4][0] for info in infos]
+    ipv4 = [a for a in addresses if ":" not in a]
+    return (ipv4 or addresses)[0], None
 
 
 def regressions(current: dict, baseline: dict | None) -> list:
@@ -136,6 +242,9 @@ def regressions(current: dict, baseline: dict | None) -> list:
     now, then = current.get("tls_grade"), baseline.get("tls_grade")
     if now and then and GRADES.get(now, 0) < GRADES.get(then, 0):
         worse.append(f"TLS grade {now} < baseline {then}")
+    now, then = current.get("tls_findings"), baseline.get("tls_findings")
+    if now is not None and then is not None and now > then:
+        worse.append(f"testssl.sh MEDIUM or worse {now} > baseline {then}")
     return worse
 
 
@@ -154,6 +263,9 @@ def metrics(current: dict, worse: list, now: float) -> str:
         "# HELP mvp_config_audit_tls_grade testssl.sh grade (A+=6 A=5 A-=4 B=3 C=2 D=1 E/F/T/M=0, -1 none).",
         "# TYPE mvp_config_audit_tls_grade gauge",
         f"mvp_config_audit_tls_grade {GRADES.get(current.get('tls_grade'), -1) if current.get('tls_grade') else -1}",
+        "# HELP mvp_config_audit_tls_findings testssl.sh findings MEDIUM or worse, test-CA ones not counted (-1 none).",
+        "# TYPE mvp_config_audit_tls_findings gauge",
+        f"mvp_config_audit_tls_findings {value(current.get('tls_findings'))}",
         "# HELP mvp_config_audit_regressions Results worse than the accepted baseline.",
         "# TYPE mvp_config_audit_regressions gauge",
         f"mvp_config_audit_regressions {len(worse)}",
@@ -166,15 +278,25 @@ def metrics(current: dict, worse: list, now: float) -> str:
 
 def summary(host: str, current: dict, worse: list) -> str:
     tls = current.get("tls_grade") or "not measured"
+    version = f" {current['tls_tool_version']}" if current.get("tls_tool_version") else ""
     lines = [
         f"Configuration audit of {host}",
         f"  Lynis hardening index: {current.get('lynis_hardening_index')}"
         f" ({len(current.get('lynis_suggestions', []))} suggestions,"
         f" {len(current.get('lynis_warnings', []))} warnings)",
         f"  ssh-audit: {current.get('ssh_fail')} fail, {current.get('ssh_warn')} warn",
-        f"  testssl.sh grade: {tls} ({len(current.get('tls_medium_or_worse', []))} MEDIUM or worse)",
-        "  Worse than the accepted baseline: " + ("; ".join(worse) if worse else "nothing"),
     ]
+    if current.get("tls_target"):
+        lines.append(
+            f"  testssl.sh{version} grade: {tls} ({len(current.get('tls_medium_or_worse', []))} MEDIUM or worse)"
+        )
+        lines += [f"    {entry}" for entry in current.get("tls_medium_or_worse", [])]
+        lines += [f"    test CA, {entry}" for entry in current.get("tls_test_ca", [])]
+        if current.get("tls_error"):
+            lines.append(f"    {current['tls_error']}")
+    else:
+        lines.append("  testssl.sh: not run (no TLS listener to test on this host)")
+    lines.append("  Worse than the accepted baseline: " + ("; ".join(worse) if worse else "nothing"))
     return "\n".join(lines) + "\n"
 
 
@@ -230,20 +352,47 @@ def audit(args: dict) -> dict:
     except ValueError:
         current.update(ssh_fail=None, ssh_warn=None, ssh_details=[f"ssh-audit failed: {proc.stderr.strip()[:300]}"])
     if args.get("tls_target"):
-        out = os.path.join(state, "testssl.json")
-        if os.path.exists(out):
-            os.remove(out)
-        _run(
-            ["testssl", "--quiet", "--color", "0", "--warnings", "off", "--jsonfile", out, args["tls_target"]],
-            timeout=1800,
-        )
-        try:
-            with open(out, encoding="utf-8") as handle:
-                tls = parse_testssl(json.load(handle))
-            current.update(tls_grade=tls["grade"], tls_medium_or_worse=tls["medium_or_worse"])
-        except (OSError, ValueError):
-            current.update(tls_grade=None, tls_medium_or_worse=[])
+        current.update(tls_audit(args["tls_target"], args.get("tls_ca_file") or "", state))
     return current
+
+
+def tls_audit(target: str, ca_file: str, state: str) -> dict:
+    """testssl.sh against target: its grade (None: not measured) and findings, never an exception."""
+    result = {"tls_target": target, "tls_grade": None, "tls_findings": None}
+    result.update(tls_medium_or_worse=[], tls_test_ca=[], tls_problems=[])
+    result["tls_tool_version"] = testssl_version(_run(["testssl", "--version"], timeout=60).stdout)
+    out = os.path.join(state, "testssl.json")
+    if os.path.exists(out):
+        os.remove(out)
+    if ca_file and not os.path.isfile(ca_file):
+        result["tls_error"] = f"not measured: the CA file {ca_file} does not exist"
+        return result
+    address, error = resolve(target)
+    if error:
+        result["tls_error"] = f"not measured: {error}"
+        return result
+    proc = _run(testssl_argv(target, address, ca_file, out), timeout=1800)
+    try:
+        with open(out, encoding="utf-8") as handle:
+            tls = parse_testssl(json.load(handle), test_ca=bool(ca_file))
+    except (OSError, ValueError, AttributeError) as exc:
+        result["tls_error"] = f"not measured: testssl.sh wrote no report ({exc}; {proc.stderr.strip()[-300:]})"
+        return result
+    result.update(
+        tls_grade=tls["grade"],
+        tls_medium_or_worse=tls["medium_or_worse"],
+        tls_test_ca=tls["test_ca"],
+        tls_problems=tls["problems"],
+    )
+    if tls["fatal"]:
+        result["tls_error"] = f"not measured: the scan stopped ({'; '.join(tls['fatal'])})"
+    elif tls["grade"] is None:
+        version = result["tls_tool_version"] or "?"
+        result["tls_error"] = f"grade not measured: testssl.sh {version} rates nothing (3.1 and later do)"
+    # Findings are counted only from a finished scan (a stopped one has few).
+    if not tls["fatal"]:
+        result["tls_findings"] = len(tls["medium_or_worse"])
+    return result
 
 
 def main(argv: list) -> int:
@@ -255,6 +404,7 @@ def main(argv: list) -> int:
     parser.add_argument("--textfile-dir", default="")
     parser.add_argument("--ssh-target", default="127.0.0.1:22")
     parser.add_argument("--tls-target", default="")
+    parser.add_argument("--tls-ca-file", default="", help="extra CA certificates testssl.sh trusts (--add-ca)")
     parser.add_argument("--host", default=os.uname().nodename)
     args = vars(parser.parse_args(argv))
     os.makedirs(args["state_dir"], mode=0o750, exist_ok=True)
