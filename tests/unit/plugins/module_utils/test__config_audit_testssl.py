@@ -6,6 +6,8 @@ Pebble's chain trusted (--add-ca). fixtures/testssl-3.0.8-debian12-pebble.json: 
 against the same nginx from a Debian 12 container on the scenario's network, run by the same program.
 """
 
+from __future__ import annotations
+
 import importlib.util
 import json
 import socket
