@@ -12,7 +12,17 @@ values, not the role's. The result also gives the index *projected for a real ho
 keys that the role's sysctl file (``/etc/sysctl.d/60-mvp-hardening.conf`` on the host) sets to
 Lynis's expected value counted as earned. Both numbers are written; only the first is measured.
 
+``--vm`` measures a real virtual machine instead (KVM, ``scripts/test-vm.sh``; not in CI): a fresh
+copy of the Debian 13 disk is booted, converged with the same production settings as the scenario
+(``molecule/security/converge.yml`` on ``benchmarks/vm/inventory.yml``: the hardening and
+security_audit roles, Ansible over SSH as the deploy user), converged again (idempotence), then
+audited with the project's own ``playbooks/audit.yml`` (Lynis and ssh-audit, as on a production
+host). Its Lynis log, report and ``/var/lib/mvp-audit/result.json`` are read over SSH and parsed
+as above; nothing is projected. The result is the ``vm`` section of the same file (the container
+measurement is kept); the VM is stopped at the end unless ``--keep-running``.
+
 Writes benchmarks/results/lynis.json. Run: .venv/bin/python benchmarks/bench_lynis.py [--host mvp-sec-host]
+or .venv/bin/python benchmarks/bench_lynis.py --vm [--reuse] [--keep-running]
 """
 
 from __future__ import annotations
@@ -21,12 +31,18 @@ import argparse
 import json
 import os
 import re
+import shlex
 import subprocess
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULT = ROOT / "benchmarks" / "results" / "lynis.json"
+VM_SCRIPT = ROOT / "scripts" / "test-vm.sh"
+VM_INVENTORY = ROOT / "benchmarks" / "vm" / "inventory.yml"
+VM_CONVERGE = ROOT / "molecule" / "security" / "converge.yml"
+AUDIT_DIR = "/var/lib/mvp-audit"
 SYSCTL_FILE = "/etc/sysctl.d/60-mvp-hardening.conf"
 TEST_RE = re.compile(r"Performing test ID (\S+) \((.*)\)")
 FULL_RE = re.compile(r"assigned maximum number of hardening points for this item \((\d+)\)")
@@ -68,6 +84,18 @@ WHY_LEFT = {
 }
 
 
+# On the VM the container's "not applicable" reasons do not hold: these replace them there.
+WHY_LEFT_VM = {
+    "KRNL-6000": "see vm.sysctl_differing: each differing key with the role's value",
+    "KRNL-5788": "see the suggestion's details",
+    "ACCT-9628": "see the suggestion's details",
+    "NETW-2705": "QEMU's user network gives one name server (10.0.2.3) by DHCP; a provider's DHCP usually gives two",
+    "NAME-4028": "test VM: QEMU's DHCP gives no DNS domain name",
+    "PKGS-7392": "upgrades published after the VM's disk was built; unattended-upgrades installs security "
+    "updates daily",
+}
+
+
 def sh(host: str, cmd: str, timeout: int = 900) -> str:
     return subprocess.run(
         ["docker", "exec", host, "sh", "-c", cmd], capture_output=True, text=True, check=True, timeout=timeout
@@ -101,15 +129,16 @@ def role_sysctls(text: str) -> dict:
     return {k.strip(): v.strip() for k, v in pairs}
 
 
-def suggestions(log: str) -> list:
+def suggestions(log: str, why_left: dict | None = None) -> list:
     """Each open suggestion once, with why it is left (WHY_LEFT: by test id, or test id and the option)."""
+    why_left = WHY_LEFT if why_left is None else why_left
     seen, out = set(), []
     for text, test, details in SUGGESTION_RE.findall(log):
         if (text, test, details) in seen:
             continue
         seen.add((text, test, details))
         option = details.split(" ", 1)[0] if details not in ("", "-") else ""
-        why = WHY_LEFT.get(f"{test} {option}") or WHY_LEFT.get(test, "not reviewed")
+        why = why_left.get(f"{test} {option}") or why_left.get(test, "not reviewed")
         out.append({"test": test, "suggestion": text, "details": details, "why_left": why})
     return out
 
@@ -147,10 +176,134 @@ def variants(log: str, earned: int, possible: int) -> dict:
     return out
 
 
+def vm(*args: str, timeout: int = 1800) -> float:
+    """scripts/test-vm.sh with these arguments; its wall time in seconds."""
+    start = time.monotonic()
+    subprocess.run([str(VM_SCRIPT), *args], check=True, timeout=timeout, cwd=ROOT)
+    return round(time.monotonic() - start, 1)
+
+
+def vm_sh(cmd: str, timeout: int = 600) -> str:
+    """A shell command as root on the VM (the deploy user's sudo), its output."""
+    return subprocess.run(
+        [str(VM_SCRIPT), "ssh", "sudo", "sh", "-c", shlex.quote(cmd)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=timeout,
+        cwd=ROOT,
+    ).stdout
+
+
+def playbook(playbook_path: Path) -> tuple[float, dict]:
+    """ansible-playbook on the VM inventory: wall time and the recap's counts for the VM."""
+    env = os.environ | {
+        "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ['PATH']}",
+        "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
+    }
+    log_path = Path(f"/tmp/mvp-vm-{playbook_path.stem}.log")  # noqa: S108 - for the person running it
+    start = time.monotonic()
+    with log_path.open("w") as log_file:
+        proc = subprocess.run(
+            ["ansible-playbook", "-i", str(VM_INVENTORY), str(playbook_path)],
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            env=env,
+            timeout=7200,
+            cwd=ROOT,
+            check=False,
+        )
+    wall = round(time.monotonic() - start, 1)
+    output = log_path.read_text()
+    if proc.returncode != 0:
+        raise SystemExit(f"{playbook_path.name} failed on the VM (rc {proc.returncode}); see {log_path}")
+    recap = re.search(r"^mvp-vm-\S*\s*:\s*(.*)$", output, re.M)
+    counts = dict(re.findall(r"(\w+)=(\d+)", recap.group(1))) if recap else {}
+    return wall, {k: int(v) for k, v in counts.items()}
+
+
+def measure_vm(args: argparse.Namespace) -> dict:
+    """Build (or reuse) the disk, boot a fresh copy, converge twice, audit, and read the results."""
+    timings: dict = {}
+    recaps: dict = {}
+    if not args.reuse:
+        reused = (Path(os.environ.get("MVP_VM_DIR", "/var/tmp/mvp-vm")) / "base.raw").is_file()  # noqa: S108
+        timings["build_s" if not reused else "build_reused_s"] = vm("build", timeout=3600)
+        vm("reset")
+        timings["boot_to_ssh_s"] = vm("start")
+        timings["converge_s"], recaps["converge"] = playbook(VM_CONVERGE)
+        if not args.once:
+            timings["second_converge_s"], recaps["second_converge"] = playbook(VM_CONVERGE)
+    timings["audit_s"], recaps["audit"] = playbook(ROOT / "playbooks" / "audit.yml")
+
+    log = vm_sh(f"cat {AUDIT_DIR}/lynis.log")
+    report = vm_sh(f"cat {AUDIT_DIR}/lynis-report.dat")
+    audit = json.loads(vm_sh(f"cat {AUDIT_DIR}/result.json"))
+    earned, possible, lost = points(log)
+    wanted = role_sysctls(vm_sh(f"cat {SYSCTL_FILE} 2>/dev/null || true"))
+    differing = [{"key": k, "expected": e, "live": r, "role_sets": wanted.get(k)} for k, e, r in SYSCTL_RE.findall(log)]
+    usb = vm_sh("ls /sys/bus/usb/devices 2>/dev/null || true").split()
+    status = subprocess.run([str(VM_SCRIPT), "status"], capture_output=True, text=True, check=True).stdout
+    accel = re.search(r"accelerator: (\S+)", status).group(1)
+    return {
+        "what": "a KVM virtual machine (scripts/test-vm.sh): Debian 13 from debootstrap, booted through GRUB, "
+        "converged with molecule/security/converge.yml on benchmarks/vm/inventory.yml (production settings), "
+        "audited with playbooks/audit.yml; measured, nothing projected",
+        "when": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "host": "mvp-vm-1",
+        "machine": {
+            "host_cpus": os.cpu_count(),
+            "host_load_1min_at_the_end": round(os.getloadavg()[0], 1),
+            "accelerator": accel,
+            "vm": "QEMU q35, 2 vCPUs, 2 GiB, virtio disk and NIC, user-mode network"
+            + (", xHCI USB controller with a tablet" if usb else ", no USB"),
+        },
+        "kernel": vm_sh("uname -r").strip(),
+        "os": vm_sh(". /etc/os-release && echo $PRETTY_NAME").strip(),
+        "lynis": vm_sh("lynis show version").strip(),
+        "usb_devices": usb,
+        "apparmor": vm_sh("cat /sys/module/apparmor/parameters/enabled 2>/dev/null || echo absent").strip(),
+        "auditd": vm_sh("systemctl is-active auditd || true").strip(),
+        "usbguard": vm_sh("systemctl is-active usbguard || true").strip(),
+        "hardening_index": int(re.search(r"^hardening_index=(\d+)", report, re.M).group(1)),
+        "audit_hardening_index": audit.get("lynis_hardening_index"),
+        "points": {"earned": earned, "possible": possible},
+        "goal": 88,
+        "ssh_audit": {
+            "fail": audit.get("ssh_fail"),
+            "warn": audit.get("ssh_warn"),
+            "details": audit.get("ssh_details", []),
+        },
+        "audit_regressions": audit.get("regressions", []),
+        "timings": timings,
+        "playbook_recaps": recaps,
+        "lost_points_by_test": dict(sorted(lost.items(), key=lambda kv: -kv[1]["lost"])),
+        "sysctl_differing": differing,
+        "open_suggestions": suggestions(log, WHY_LEFT | WHY_LEFT_VM),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="mvp-sec-host")
+    parser.add_argument("--vm", action="store_true", help="measure the KVM VM of scripts/test-vm.sh instead")
+    parser.add_argument("--reuse", action="store_true", help="--vm: audit the running, converged VM as it is")
+    parser.add_argument("--once", action="store_true", help="--vm: converge once (no idempotence run)")
+    parser.add_argument("--keep-running", action="store_true", help="--vm: leave the VM running")
     args = parser.parse_args()
+    previous = json.loads(RESULT.read_text()) if RESULT.is_file() else {}
+
+    if args.vm:
+        try:
+            section = measure_vm(args)
+        finally:
+            if not args.keep_running:
+                vm("stop")
+        RESULT.write_text(json.dumps(previous | {"vm": section}, indent=2) + "\n")
+        summary = {k: section[k] for k in ("hardening_index", "points", "ssh_audit", "timings")}
+        summary["ssh_audit"] = {k: section["ssh_audit"][k] for k in ("fail", "warn")}
+        print(json.dumps(summary | {"lost": {k: v["lost"] for k, v in section["lost_points_by_test"].items()}}))
+        return
 
     install = "DEBIAN_FRONTEND=noninteractive apt-get install -y -qq lynis >/dev/null"
     sh(args.host, f"command -v lynis >/dev/null || {install}")
@@ -189,6 +342,8 @@ def main() -> None:
         "projection_variants": variants(log, earned + len(fixed_by_role), possible),
         "open_suggestions": suggestions(log),
     }
+    if "vm" in previous:
+        result["vm"] = previous["vm"]
     RESULT.parent.mkdir(parents=True, exist_ok=True)
     RESULT.write_text(json.dumps(result, indent=2) + "\n")
     summary = {k: result[k] for k in ("hardening_index", "projected_real_host_index")}
