@@ -143,6 +143,21 @@ TEST_CA_FINDINGS = (
         "Let's Encrypt issues 90-day ones that certbot renews",
     ),
 )
+# Findings an older testssl.sh rates higher than its later versions do, with the reason: listed,
+# not counted. Narrow on purpose: the versions (a prefix of testssl.sh's version), the id, the
+# severity, the whole finding, and only when every cipher offered is strong (cipherlist_*).
+TESTSSL_WITHDRAWN = (
+    (
+        "3.0.",
+        "cipher_order",
+        "HIGH",
+        re.compile(r"NOT a cipher order configured"),
+        "testssl.sh 3.0 (Debian 12) rates a server without its own cipher order HIGH; 3.2 (Debian 13) "
+        "reports it as INFO when, as here, every cipher offered is strong (Mozilla's profile: "
+        "ssl_prefer_server_ciphers off, AEAD with forward secrecy only)",
+    ),
+)
+STRONG_CIPHER_LISTS = ("cipherlist_STRONG", "cipherlist_STRONG_FS")
 TESTSSL_VERSION_RE = re.compile(r"testssl(?:\.sh)?\s+(?:version\s+)?([0-9]+\.[0-9][0-9A-Za-z.+~-]*)")
 ANSI_RE = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -158,16 +173,43 @@ def ca_finding_reason(finding: dict) -> str | None:
     return None
 
 
-def parse_testssl(findings: list, test_ca: bool = False) -> dict:
+def only_strong_ciphers(findings: list) -> bool:
+    """testssl.sh's cipher lists (cipherlist_*) show nothing offered but the strong ones."""
+    lists = [f for f in findings if str(f.get("id", "")).startswith("cipherlist_")]
+    return bool(lists) and all(
+        f.get("id") in STRONG_CIPHER_LISTS or str(f.get("finding", "")).startswith("not offered") for f in lists
+    )
+
+
+def withdrawn_reason(finding: dict, version: str | None, strong_only: bool) -> str | None:
+    """Why this finding of this testssl.sh version is not counted (TESTSSL_WITHDRAWN), or None."""
+    if not version or not strong_only:
+        return None
+    text = str(finding.get("finding", "")).strip()
+    for prefix, rule_id, severity, pattern, reason in TESTSSL_WITHDRAWN:
+        if (
+            version.startswith(prefix)
+            and finding.get("id") == rule_id
+            and finding.get("severity") == severity
+            and pattern.fullmatch(text)
+        ):
+            return reason
+    return None
+
+
+def parse_testssl(findings: list, test_ca: bool = False, version: str | None = None) -> dict:
     """Overall grade and the MEDIUM-or-worse findings of a testssl.sh --jsonfile (flat list).
 
     test_ca: the audit trusted a test or private CA; findings of TEST_CA_FINDINGS are then listed in
-    "test_ca" (with the reason) instead of "medium_or_worse". The grade is None when testssl.sh gives
-    none (3.0.8 has no rating) or the scan stopped; "problems" lists its WARN entries (checks it
-    could not make) and "fatal" its FATAL ones (the scan, or the scan of an address, stopped).
+    "test_ca" (with the reason) instead of "medium_or_worse". version: testssl.sh's; the findings
+    TESTSSL_WITHDRAWN names for it are listed in "withdrawn" (with the reason). The grade is None
+    when testssl.sh gives none (3.0.8 has no rating) or the scan stopped; "problems" lists its WARN
+    entries (checks it could not make) and "fatal" its FATAL ones (the scan, or the scan of an
+    address, stopped).
     """
     grade = next((f.get("finding") for f in findings if f.get("id") == "overall_grade"), None)
-    bad, from_ca, problems, fatal = [], [], [], []
+    strong_only = only_strong_ciphers(findings)
+    bad, from_ca, withdrawn, problems, fatal = [], [], [], [], []
     for finding in findings:
         entry = f"{finding.get('id')}: {finding.get('finding')}"
         if finding.get("severity") == "WARN":
@@ -177,11 +219,21 @@ def parse_testssl(findings: list, test_ca: bool = False) -> dict:
         if finding.get("severity") not in TLS_BAD:
             continue
         reason = ca_finding_reason(finding) if test_ca else None
+        older = withdrawn_reason(finding, version, strong_only)
         if reason:
             from_ca.append(f"{entry} ({finding.get('severity')}; not counted: {reason})")
+        elif older:
+            withdrawn.append(f"{entry} ({finding.get('severity')}; not counted: {older})")
         else:
             bad.append(entry)
-    return {"grade": grade, "medium_or_worse": bad, "test_ca": from_ca, "problems": problems, "fatal": fatal}
+    return {
+        "grade": grade,
+        "medium_or_worse": bad,
+        "test_ca": from_ca,
+        "withdrawn": withdrawn,
+        "problems": problems,
+        "fatal": fatal,
+    }
 
 
 def testssl_version(text: str) -> str | None:
@@ -292,6 +344,7 @@ def summary(host: str, current: dict, worse: list) -> str:
         )
         lines += [f"    {entry}" for entry in current.get("tls_medium_or_worse", [])]
         lines += [f"    test CA, {entry}" for entry in current.get("tls_test_ca", [])]
+        lines += [f"    older testssl.sh, {entry}" for entry in current.get("tls_withdrawn", [])]
         if current.get("tls_error"):
             lines.append(f"    {current['tls_error']}")
     else:
@@ -359,7 +412,7 @@ def audit(args: dict) -> dict:
 def tls_audit(target: str, ca_file: str, state: str) -> dict:
     """testssl.sh against target: its grade (None: not measured) and findings, never an exception."""
     result = {"tls_target": target, "tls_grade": None, "tls_findings": None}
-    result.update(tls_medium_or_worse=[], tls_test_ca=[], tls_problems=[])
+    result.update(tls_medium_or_worse=[], tls_test_ca=[], tls_withdrawn=[], tls_problems=[])
     result["tls_tool_version"] = testssl_version(_run(["testssl", "--version"], timeout=60).stdout)
     out = os.path.join(state, "testssl.json")
     if os.path.exists(out):
@@ -374,7 +427,7 @@ def tls_audit(target: str, ca_file: str, state: str) -> dict:
     proc = _run(testssl_argv(target, address, ca_file, out), timeout=1800)
     try:
         with open(out, encoding="utf-8") as handle:
-            tls = parse_testssl(json.load(handle), test_ca=bool(ca_file))
+            tls = parse_testssl(json.load(handle), test_ca=bool(ca_file), version=result["tls_tool_version"])
     except (OSError, ValueError, AttributeError) as exc:
         result["tls_error"] = f"not measured: testssl.sh wrote no report ({exc}; {proc.stderr.strip()[-300:]})"
         return result
@@ -382,6 +435,7 @@ def tls_audit(target: str, ca_file: str, state: str) -> dict:
         tls_grade=tls["grade"],
         tls_medium_or_worse=tls["medium_or_worse"],
         tls_test_ca=tls["test_ca"],
+        tls_withdrawn=tls["withdrawn"],
         tls_problems=tls["problems"],
     )
     if tls["fatal"]:

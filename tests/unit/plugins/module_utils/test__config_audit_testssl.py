@@ -100,12 +100,39 @@ def test_a_server_with_two_certificates_has_numbered_ids():
 def test_3_0_8_has_no_grade_and_its_own_id_for_the_validity():
     parsed = C.parse_testssl(report("3.0.8-debian12"), test_ca=True)
     assert parsed["grade"] is None
-    # 3.0.8 calls the lack of a server cipher order HIGH (3.2 no longer does): it counts.
+    # 3.0.8 calls the lack of a server cipher order HIGH (3.2 no longer does): without the version
+    # it counts.
     assert parsed["medium_or_worse"] == ["cipher_order: NOT a cipher order configured"]
     assert [entry.split(" (")[0] for entry in parsed["test_ca"]] == [
         "cert_validityPeriod: 1826 days",
         "cert_revocation: Neither CRL nor OCSP URI provided",
     ]
+
+
+def test_3_0_8_no_cipher_order_is_listed_not_counted_when_only_strong_ciphers_are_offered():
+    parsed = C.parse_testssl(report("3.0.8-debian12"), test_ca=True, version="3.0.8")
+    assert parsed["medium_or_worse"] == []
+    assert [entry.split(" (")[0] for entry in parsed["withdrawn"]] == ["cipher_order: NOT a cipher order configured"]
+    assert "not counted: testssl.sh 3.0 (Debian 12)" in parsed["withdrawn"][0]
+
+
+def weaken(findings: list, list_id: str) -> list:
+    return [{**f, "finding": "offered"} if f["id"] == list_id else f for f in findings]
+
+
+@pytest.mark.parametrize(
+    ("findings", "version"),
+    [
+        (report("3.0.8-debian12"), "3.2.1"),  # another version
+        (report("3.0.8-debian12"), None),  # version unknown
+        (weaken(report("3.0.8-debian12"), "cipherlist_AVERAGE"), "3.0.8"),  # a weaker cipher offered
+        (weaken(report("3.0.8-debian12"), "cipherlist_LOW"), "3.0.8"),
+    ],
+)
+def test_the_withdrawn_cipher_order_is_narrow(findings, version):
+    parsed = C.parse_testssl(findings, test_ca=True, version=version)
+    assert "cipher_order: NOT a cipher order configured" in parsed["medium_or_worse"]
+    assert parsed["withdrawn"] == []
 
 
 @pytest.mark.parametrize(("text", "version"), [(VERSION_3_2, "3.2.1"), (VERSION_3_0, "3.0.8"), ("", None)])
@@ -183,10 +210,13 @@ def test_audit_of_the_platform_host_gives_grade_6_and_no_finding(monkeypatch, tm
 def test_audit_with_testssl_3_0_8_reports_not_measured(monkeypatch, tmp_path):
     fake_testssl(monkeypatch, "3.0.8-debian12", VERSION_3_0)
     result = C.tls_audit("mvp-platform.test:443", "", str(tmp_path))
-    assert result["tls_grade"] is None and result["tls_findings"] == 3  # no test CA given: all count
+    # No test CA given: the CA's two count; the cipher order of 3.0 is listed, not counted.
+    assert result["tls_grade"] is None and result["tls_findings"] == 2
     assert result["tls_error"] == "grade not measured: testssl.sh 3.0.8 rates nothing (3.1 and later do)"
     assert "mvp_config_audit_tls_grade -1\n" in C.metrics(result, [], 0)
-    assert "testssl.sh 3.0.8 grade: not measured (3 MEDIUM or worse)" in C.summary("h", result, [])
+    summary = C.summary("h", result, [])
+    assert "testssl.sh 3.0.8 grade: not measured (2 MEDIUM or worse)" in summary
+    assert "older testssl.sh, cipher_order: NOT a cipher order configured (HIGH; not counted:" in summary
 
 
 def test_audit_without_a_report_or_the_ca_file_is_not_measured(monkeypatch, tmp_path):
