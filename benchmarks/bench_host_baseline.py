@@ -49,6 +49,8 @@ ROOT = Path(__file__).resolve().parents[1]
 HOST = "mvp-hb-bench"
 PLAYBOOK = ROOT / "molecule" / "host_baseline" / "converge.yml"
 SCENARIO = ROOT / "molecule" / "host_baseline" / "molecule.yml"
+# The one definition of a systemd test host (capabilities, security options, mounts).
+BASE_CREATE = ROOT / "molecule" / "_base" / "create.yml"
 RESULTS = ROOT / "benchmarks" / "results" / "host_baseline.json"
 RECAP = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)\s+skipped=(\d+)", re.M)
 
@@ -71,9 +73,22 @@ def docker(*args: str, check: bool = True) -> subprocess.CompletedProcess:
     return subprocess.run(["docker", *args], capture_output=True, text=True, check=check)
 
 
+def base_platform() -> dict:
+    """capabilities, security_opts, volumes and tmpfs of a test host, from molecule/_base/create.yml."""
+    play = yaml.safe_load(BASE_CREATE.read_text())[0]
+    (task,) = [t for t in play["tasks"] if "community.docker.docker_container" in t]
+    container = task["community.docker.docker_container"]
+    return {
+        "capabilities": play["vars"]["_base_capabilities"],
+        "security_opts": container["security_opts"],
+        "volumes": play["vars"]["_base_volumes"],
+        "tmpfs": container["tmpfs"],
+    }
+
+
 def start_host(image: str) -> None:
-    """The scenario's platform settings: systemd as PID 1 without --privileged."""
-    platform_cfg = yaml.safe_load(SCENARIO.read_text())["platforms"][0]
+    """The scenarios' platform settings: systemd as PID 1 without --privileged."""
+    platform_cfg = base_platform()
     docker("rm", "-f", HOST, check=False)
     args = ["run", "-d", "--name", HOST, "--hostname", HOST, "--cgroupns", "host"]
     args += [f"--cap-add={cap}" for cap in platform_cfg["capabilities"]]
