@@ -15,45 +15,31 @@ from ansible_collections.mvp_platform.infra.plugins.module_utils._managed_state 
 )
 
 
-def managed_pending(entries, in_sync=(), stage="main"):
-    """The entries of one write step still to write (see the sidecar documentation)."""
-    try:
-        return pending(entries, in_sync, stage)
-    except ValueError as exc:
-        raise AnsibleFilterError(f"managed_pending: {exc}") from exc
+def _named(name, func):
+    """func as the filter `name`: a ValueError becomes a template error that names the filter."""
+
+    def run(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except ValueError as exc:
+            raise AnsibleFilterError(f"{name}: {exc}") from exc
+
+    run.__name__ = name
+    return run
 
 
-def managed_probe(files, enabled=None):
-    """The state probe's view of every enabled entry (see the sidecar documentation)."""
-    try:
-        return probe_paths(files, enabled)
-    except ValueError as exc:
-        raise AnsibleFilterError(f"managed_probe: {exc}") from exc
-
-
-def managed_units_pending(entries, probed=None):
-    """The units whose probed state is not the wanted one (see the sidecar documentation)."""
-    try:
-        return units_pending(entries, probed)
-    except ValueError as exc:
-        raise AnsibleFilterError(f"managed_units_pending: {exc}") from exc
-
-
-def managed_units(units, enabled=None):
-    """The names of the enabled units, for the state probe (see the sidecar documentation)."""
-    try:
-        return unit_names(units, enabled)
-    except ValueError as exc:
-        raise AnsibleFilterError(f"managed_units: {exc}") from exc
+# Each filter: the entries of one write step still to write, the state probe's view of every enabled
+# entry, the units whose probed state is not the wanted one, the names of the enabled units.
+FILTERS = {
+    "managed_pending": pending,
+    "managed_probe": probe_paths,
+    "managed_units_pending": units_pending,
+    "managed_units": unit_names,
+}
 
 
 class FilterModule:
     """The files, directories and units a role manages, described once."""
 
     def filters(self):
-        return {
-            "managed_pending": managed_pending,
-            "managed_probe": managed_probe,
-            "managed_units_pending": managed_units_pending,
-            "managed_units": managed_units,
-        }
+        return {name: _named(name, func) for name, func in FILTERS.items()}
