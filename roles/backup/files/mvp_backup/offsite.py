@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -37,6 +38,22 @@ def read_env_file(path: str) -> dict:
     return values
 
 
+VERSION_RE = re.compile(r"restic (\d+)\.(\d+)\.(\d+)")
+# The first restic release with each option the job uses (Debian 12 packages 0.14, Debian 13 0.18).
+SINCE = {"--retry-lock": (0, 16, 0), "--no-scan": (0, 15, 0)}
+
+
+def parse_version(text: str) -> tuple | None:
+    """(major, minor, patch) of `restic version`'s output, None when it says none."""
+    match = VERSION_RE.search(text or "")
+    return tuple(int(part) for part in match.groups()) if match else None
+
+
+def supports(version: tuple | None, option: str) -> bool:
+    """Whether this restic knows the option (an unknown version is taken to be a current one)."""
+    return version is None or version >= SINCE[option]
+
+
 class Restic:
     def __init__(self, cfg) -> None:
         self.cfg = cfg
@@ -45,11 +62,31 @@ class Restic:
         env.update(read_env_file(self.o["env_file"]))
         env["RESTIC_CACHE_DIR"] = self.o.get("cache_dir", "/var/cache/mvp-backup/restic")
         self.env = env
-        # Hosts of an environment share the repository: wait for another host's lock (prune).
-        self.base = [self.o.get("restic", "/usr/bin/restic"), "--retry-lock", self.o.get("retry_lock", "30m")]
-        for opt in self.o.get("options", []):
-            self.base += ["-o", opt]
+        self.binary = self.o.get("restic", "/usr/bin/restic")
         self.host = cfg.data.get("host")
+        self._base: list | None = None
+        self._version: tuple | None = None
+
+    @property
+    def base(self) -> list:
+        """restic and its global options, once the installed version is known."""
+        if self._base is None:
+            self._version = parse_version(run([self.binary, "version"], env=self.env, check=False, timeout=60).stdout)
+            base = [self.binary]
+            # Hosts of an environment share the repository: wait for another host's lock (prune).
+            # restic before 0.16 cannot wait; there a locked repository fails this run.
+            if supports(self._version, "--retry-lock"):
+                base += ["--retry-lock", self.o.get("retry_lock", "30m")]
+            for opt in self.o.get("options", []):
+                base += ["-o", opt]
+            self._base = base
+        return self._base
+
+    @property
+    def version(self) -> tuple | None:
+        """The installed restic's version (None: it did not say)."""
+        _ = self.base
+        return self._version
 
     def __call__(self, *args, check: bool = True, timeout: float | None = None, cwd_json: bool = False):
         cmd = [*self.base, *(["--json"] if cwd_json else []), *args]
@@ -67,7 +104,9 @@ class Restic:
         return json.loads(self(*args, cwd_json=True).stdout or "[]") or []
 
     def backup_dir(self, path: Path, tags: list) -> None:
-        args = ["backup", "--host", self.host, "--no-scan"]
+        args = ["backup", "--host", self.host]
+        if supports(self.version, "--no-scan"):
+            args.append("--no-scan")
         for tag in tags:
             args += ["--tag", tag]
         self(*args, str(path))

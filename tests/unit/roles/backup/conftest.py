@@ -209,7 +209,10 @@ snaps = json.load(open(repo)) if os.path.exists(repo) else []
 args = [a for a in sys.argv[1:]]
 with open(os.path.join(here, "restic.log"), "a") as fh:
     fh.write(json.dumps({"argv": args, "repo": os.environ.get("RESTIC_REPOSITORY")}) + "\n")
-i = args.index("--retry-lock") + 2
+if args == ["version"]:
+    print(os.environ.get("FAKE_RESTIC_VERSION", "restic 0.18.0 compiled with go1.24.4 on linux/amd64"))
+    sys.exit(0)
+i = args.index("--retry-lock") + 2 if "--retry-lock" in args else 0
 while args[i] == "-o":
     i += 2
 args = [a for a in args[i:] if a != "--json"]

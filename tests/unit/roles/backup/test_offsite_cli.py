@@ -53,7 +53,37 @@ def test_offsite_copy_keeps_chains_and_forgets_the_rest(tmp_path, restic, fake_d
     assert sorted(left) == ["20261201T021500Z-full", "20261201T081500Z-incr"]
     calls = [json.loads(line)["argv"] for line in (tmp_path / "restic.log").read_text().splitlines()]
     assert any("prune" in c for c in calls)
-    assert all(c[:2] == ["--retry-lock", "30m"] for c in calls)
+    assert all(c[:2] == ["--retry-lock", "30m"] for c in calls if c != ["version"])
+    assert all("--no-scan" in c for c in calls if "backup" in c)
+
+
+def test_restic_0_14_gets_no_option_it_does_not_know(tmp_path, restic, fake_docker, monkeypatch):
+    """Debian 12's restic 0.14 has neither --retry-lock (0.16) nor backup --no-scan (0.15)."""
+    monkeypatch.setenv("FAKE_RESTIC_VERSION", "restic 0.14.0 compiled with go1.19.8 on linux/amd64")
+    cfg = offsite_cfg(tmp_path)
+    bdir = write_backup(cfg.db_dir, "20261201T021500Z-full", "full", None)
+    meta = json.loads((bdir / "backup.json").read_text())
+    offsite.offsite_copy(cfg, "db", {**meta, "_path": str(bdir)}, cfg.db_dir)
+    calls = [json.loads(line)["argv"] for line in (tmp_path / "restic.log").read_text().splitlines()]
+    assert calls[0] == ["version"] and [c for c in calls if c == ["version"]] == [["version"]]
+    assert any("backup" in c for c in calls)
+    assert not [c for c in calls if "--retry-lock" in c or "--no-scan" in c], calls
+    assert all(c[:2] == ["-o", "s3.region=us-east-1"] for c in calls[1:])
+
+
+@pytest.mark.parametrize(
+    ("text", "version", "retry_lock", "no_scan"),
+    [
+        ("restic 0.14.0 compiled with go1.19.8 on linux/amd64", (0, 14, 0), False, False),
+        ("restic 0.15.2 compiled with go1.20 on linux/amd64", (0, 15, 2), False, True),
+        ("restic 0.18.0 compiled with go1.24.4 on linux/amd64", (0, 18, 0), True, True),
+        ("", None, True, True),
+    ],
+)
+def test_options_follow_the_version(text, version, retry_lock, no_scan):
+    assert offsite.parse_version(text) == version
+    assert offsite.supports(version, "--retry-lock") is retry_lock
+    assert offsite.supports(version, "--no-scan") is no_scan
 
 
 def test_files_use_restics_own_rules(tmp_path, restic):
