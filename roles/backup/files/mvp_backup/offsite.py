@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -40,7 +41,8 @@ def read_env_file(path: str) -> dict:
 
 VERSION_RE = re.compile(r"restic (\d+)\.(\d+)\.(\d+)")
 # The first restic release with each option the job uses (Debian 12 packages 0.14, Debian 13 0.18).
-SINCE = {"--retry-lock": (0, 16, 0), "--no-scan": (0, 15, 0)}
+# "snapshot:path": `restore <snapshot>:<subfolder>` (in 0.16's manual, not in 0.14).
+SINCE = {"--retry-lock": (0, 16, 0), "--no-scan": (0, 15, 0), "snapshot:path": (0, 16, 0)}
 
 
 def parse_version(text: str) -> tuple | None:
@@ -102,6 +104,21 @@ class Restic:
         if host:
             args += ["--host", host]
         return json.loads(self(*args, cwd_json=True).stdout or "[]") or []
+
+    def restore_path(self, snapshot: str, path: str, target: Path) -> None:
+        """The directory `path` of a snapshot restored as the content of `target` (which exists)."""
+        if not path or supports(self.version, "snapshot:path"):
+            self("restore", f"{snapshot}:{path}" if path else snapshot, "--target", str(target))
+            return
+        # An older restic restores the path whole under the target: its content is moved up.
+        staging = target / ".mvp-restore"
+        self("restore", snapshot, "--target", str(staging), "--include", path)
+        restored = staging / path.lstrip("/")
+        if not restored.is_dir():
+            raise JobError(f"restic restored nothing of {path} from snapshot {snapshot[:8]}")
+        for child in restored.iterdir():
+            child.rename(target / child.name)
+        shutil.rmtree(staging)
 
     def backup_dir(self, path: Path, tags: list) -> None:
         args = ["backup", "--host", self.host]

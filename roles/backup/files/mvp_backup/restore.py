@@ -83,7 +83,7 @@ def fetch(restic: Restic, meta: dict, dest: Path) -> Path:
     if target.exists():
         shutil.rmtree(target)
     target.mkdir(parents=True)
-    restic("restore", f"{meta['_snapshot']}:{meta['_path']}", "--target", str(target))
+    restic.restore_path(meta["_snapshot"], meta["_path"], target)
     return target
 
 

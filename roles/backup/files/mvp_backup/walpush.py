@@ -125,7 +125,7 @@ def fetch(restic: Restic, host: str, sysid: str, dest: Path) -> Path:
         shutil.rmtree(dest)
     dest.mkdir(parents=True, mode=0o700)
     path = (snap.get("paths") or [""])[0]
-    restic("restore", f"{snap['id']}:{path}", "--target", str(dest))
+    restic.restore_path(snap["id"], path, dest)
     log(f"fetched the off-site WAL archive of {host} pushed at {snap.get('time', '?')} ({snap['id'][:8]})")
     return dest
 

@@ -231,8 +231,12 @@ if cmd == "backup":
     else:
         os.makedirs(os.path.join(store, sid))
 elif cmd == "restore":
-    sid, _sep, _path = args[1].partition(":")
-    shutil.copytree(os.path.join(here, "store", sid), opt("--target")[0], symlinks=True, dirs_exist_ok=True)
+    sid, sep, _path = args[1].partition(":")
+    target = opt("--target")[0]
+    if not sep and opt("--include"):
+        # restic restores an included path whole under the target (restic 0.14's way to a subfolder).
+        target = os.path.join(target, opt("--include")[0].lstrip("/"))
+    shutil.copytree(os.path.join(here, "store", sid), target, symlinks=True, dirs_exist_ok=True)
 elif cmd == "snapshots":
     tag, host = opt("--tag")[0], (opt("--host") or [None])[0]
     print(json.dumps([s for s in snaps if tag in s["tags"] and host in (None, s["hostname"])]))

@@ -86,6 +86,25 @@ def test_options_follow_the_version(text, version, retry_lock, no_scan):
     assert offsite.supports(version, "--no-scan") is no_scan
 
 
+@pytest.mark.parametrize("version", ["restic 0.14.0 compiled with go1.19.8", "restic 0.18.0 compiled with go1.24.4"])
+def test_a_snapshots_directory_is_restored_as_the_targets_content(tmp_path, restic, fake_docker, monkeypatch, version):
+    """0.16 and later restore <snapshot>:<path>; 0.14 restores the path whole (--include), moved up."""
+    monkeypatch.setenv("FAKE_RESTIC_VERSION", version)
+    cfg = offsite_cfg(tmp_path)
+    bdir = write_backup(cfg.db_dir, "20261201T021500Z-full", "full", None)
+    meta = json.loads((bdir / "backup.json").read_text())
+    offsite.offsite_copy(cfg, "db", {**meta, "_path": str(bdir)}, cfg.db_dir)
+    restic_ = offsite.Restic(cfg)
+    entry = offsite.offsite_backups(restic_, "unit")["20261201T021500Z-full"]
+    target = tmp_path / "fetched"
+    target.mkdir()
+    restic_.restore_path(entry["_snapshot"], entry["_path"], target)
+    assert sorted(p.name for p in target.iterdir()) == sorted(p.name for p in bdir.iterdir())
+    restore = [json.loads(line)["argv"] for line in (tmp_path / "restic.log").read_text().splitlines()][-1]
+    old = "0.14" in version
+    assert ("--include" in restore) is old and any(a.endswith(":" + entry["_path"]) for a in restore) is not old
+
+
 def test_files_use_restics_own_rules(tmp_path, restic):
     cfg = offsite_cfg(tmp_path)
     (tmp_path / "f").mkdir()
