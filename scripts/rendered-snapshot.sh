@@ -9,7 +9,8 @@
 # read in the running container CONTAINER (docker exec, as root): its type, owner, group, mode
 # and, for a regular file, its sha256 and content. DIR gets `index.tsv` (one line a path:
 # path, type, owner, group, mode, sha256; "absent" when missing) and `files/<path>` (the
-# contents). A path that is a directory is recorded itself, not what it holds.
+# contents). A path that is a directory is recorded itself, not what it holds, unless it is given
+# with a trailing "/": then everything below it is recorded too (e.g. /etc/nginx/).
 # compare: the differences between two snapshots' index.tsv, then a unified diff of each file
 # whose content differs; exits 1 when anything differs, 0 when both are the same.
 #
@@ -46,6 +47,18 @@ save() {
   [ ${#paths[@]} -gt 0 ] || die "no paths given"
   docker inspect --format '{{.State.Running}}' "$container" 2>/dev/null | grep -qx true \
     || die "container $container is not running"
+  # A path ending in "/" stands for the directory and everything below it (one file system).
+  local -a expanded=()
+  local entry
+  for entry in "${paths[@]}"; do
+    if [ "${entry%/}" != "$entry" ]; then
+      mapfile -t -O "${#expanded[@]}" expanded < <(docker exec "$container" sh -c \
+        'find "$1" -xdev 2>/dev/null | sort' sh "${entry%/}")
+    else
+      expanded+=("$entry")
+    fi
+  done
+  paths=("${expanded[@]}")
   rm -rf "$dir"
   mkdir -p "$dir/files"
   local path meta
