@@ -21,7 +21,7 @@ export MOLECULE_DISTRO
 ALL_SCENARIOS := $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 # Those again on Debian 12: where the distribution's packages change behaviour (sshd, PAM, nftables,
 # Docker and compose, the exporters).
-DISTRO_SCENARIOS := host_baseline platform_development default security
+DISTRO_SCENARIOS := host_baseline platform_development default security platform
 
 .PHONY: help setup docker images fixtures promtool demo demo-prerequisites demo-destroy test test-stages test-all lint sanity unit build-check \
         molecule molecule-all bench audit changelog lock clean app app-deps app-lint app-test app-images app-image-test \
