@@ -124,7 +124,7 @@ def measure(host: str, state: str) -> dict:
         "scan_warnings": result.get("tls_problems", []),
         "nginx_tls_conf": [line for line in tls_conf.splitlines() if line and not line.startswith("#")],
         # The summary's testssl.sh lines (this scenario has no hardening role and no sshd: its Lynis and
-        # ssh-audit figures say nothing; lynis.json and security_audit.json measure those).
+        # ssh-audit figures say nothing; lynis.json measures those, on a container and on a VM).
         "audit_summary": [line for line in summary.splitlines() if line.startswith(("  testssl", "    "))],
         "debian12_testssl_3_0_8": older_version(),
     }
