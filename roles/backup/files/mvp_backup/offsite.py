@@ -69,25 +69,30 @@ class Restic:
         self._base: list | None = None
         self._version: tuple | None = None
 
+    def _probe(self) -> None:
+        """Ask restic its version once, and set the global options that version knows."""
+        if self._base is not None:
+            return
+        self._version = parse_version(run([self.binary, "version"], env=self.env, check=False, timeout=60).stdout)
+        base = [self.binary]
+        # Hosts of an environment share the repository: wait for another host's lock (prune).
+        # restic before 0.16 cannot wait; there a locked repository fails this run.
+        if supports(self._version, "--retry-lock"):
+            base += ["--retry-lock", self.o.get("retry_lock", "30m")]
+        for opt in self.o.get("options", []):
+            base += ["-o", opt]
+        self._base = base
+
     @property
     def base(self) -> list:
         """restic and its global options, once the installed version is known."""
-        if self._base is None:
-            self._version = parse_version(run([self.binary, "version"], env=self.env, check=False, timeout=60).stdout)
-            base = [self.binary]
-            # Hosts of an environment share the repository: wait for another host's lock (prune).
-            # restic before 0.16 cannot wait; there a locked repository fails this run.
-            if supports(self._version, "--retry-lock"):
-                base += ["--retry-lock", self.o.get("retry_lock", "30m")]
-            for opt in self.o.get("options", []):
-                base += ["-o", opt]
-            self._base = base
+        self._probe()
         return self._base
 
     @property
     def version(self) -> tuple | None:
         """The installed restic's version (None: it did not say)."""
-        _ = self.base
+        self._probe()
         return self._version
 
     def __call__(self, *args, check: bool = True, timeout: float | None = None, cwd_json: bool = False):
