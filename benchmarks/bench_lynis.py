@@ -176,6 +176,12 @@ def variants(log: str, earned: int, possible: int) -> dict:
     return out
 
 
+def report_index(report: str) -> int | None:
+    """Lynis' hardening index in its report; None when the run did not finish."""
+    found = re.search(r"^hardening_index=(\d+)", report, re.M)
+    return int(found.group(1)) if found else None
+
+
 def vm(*args: str, timeout: int = 1800) -> float:
     """scripts/test-vm.sh with these arguments; its wall time in seconds."""
     start = time.monotonic()
@@ -246,9 +252,11 @@ def measure_vm(args: argparse.Namespace) -> dict:
     status = subprocess.run([str(VM_SCRIPT), "status"], capture_output=True, text=True, check=True).stdout
     accel = re.search(r"accelerator: (\S+)", status).group(1)
     return {
-        "what": "a KVM virtual machine (scripts/test-vm.sh): Debian 13 from debootstrap, booted through GRUB, "
+        "what": "a QEMU virtual machine (scripts/test-vm.sh; KVM or emulated, see machine.accelerator): "
+        "Debian 13 from debootstrap, booted through GRUB, "
         "converged with molecule/security/converge.yml on benchmarks/vm/inventory.yml (production settings), "
-        "audited with playbooks/audit.yml; measured, nothing projected",
+        "audited with playbooks/audit.yml; measured, nothing projected"
+        + ("; --reuse: the VM converged (twice, the second changed=0) before this run" if args.reuse else ""),
         "when": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "host": "mvp-vm-1",
         "machine": {
@@ -265,7 +273,7 @@ def measure_vm(args: argparse.Namespace) -> dict:
         "apparmor": vm_sh("cat /sys/module/apparmor/parameters/enabled 2>/dev/null || echo absent").strip(),
         "auditd": vm_sh("systemctl is-active auditd || true").strip(),
         "usbguard": vm_sh("systemctl is-active usbguard || true").strip(),
-        "hardening_index": int(re.search(r"^hardening_index=(\d+)", report, re.M).group(1)),
+        "hardening_index": report_index(report),
         "audit_hardening_index": audit.get("lynis_hardening_index"),
         "points": {"earned": earned, "possible": possible},
         "goal": 88,

@@ -335,7 +335,8 @@ def summary(host: str, current: dict, worse: list) -> str:
         f"Configuration audit of {host}",
         f"  Lynis hardening index: {current.get('lynis_hardening_index')}"
         f" ({len(current.get('lynis_suggestions', []))} suggestions,"
-        f" {len(current.get('lynis_warnings', []))} warnings)",
+        f" {len(current.get('lynis_warnings', []))} warnings)"
+        + (f"; {current['lynis_error']}" if current.get("lynis_error") else ""),
         f"  ssh-audit: {current.get('ssh_fail')} fail, {current.get('ssh_warn')} warn",
     ]
     if current.get("tls_target"):
@@ -370,9 +371,10 @@ def _write(path: str, text: str) -> None:
 
 def audit(args: dict) -> dict:
     state = args["state_dir"]
+    limit = args.get("tool_timeout") or 1800
     current = {}
     report = os.path.join(state, "lynis-report.dat")
-    _run(
+    proc = _run(
         [
             "lynis",
             "audit",
@@ -383,7 +385,8 @@ def audit(args: dict) -> dict:
             report,
             "--logfile",
             os.path.join(state, "lynis.log"),
-        ]
+        ],
+        timeout=limit,
     )
     if os.path.isfile(report):
         with open(report, encoding="utf-8", errors="replace") as handle:
@@ -393,6 +396,8 @@ def audit(args: dict) -> dict:
             lynis_suggestions=lynis["suggestions"],
             lynis_warnings=lynis["warnings"],
         )
+    if isinstance(proc.stderr, str) and "timed out" in proc.stderr:
+        current["lynis_error"] = f"not measured: Lynis did not finish within {limit} s (security_audit_tool_timeout)"
     host, _sep, port = args["ssh_target"].rpartition(":")
     proc = _run(["ssh-audit", "-j", "-p", port, host], timeout=120)
     try:
@@ -405,11 +410,11 @@ def audit(args: dict) -> dict:
     except ValueError:
         current.update(ssh_fail=None, ssh_warn=None, ssh_details=[f"ssh-audit failed: {proc.stderr.strip()[:300]}"])
     if args.get("tls_target"):
-        current.update(tls_audit(args["tls_target"], args.get("tls_ca_file") or "", state))
+        current.update(tls_audit(args["tls_target"], args.get("tls_ca_file") or "", state, limit))
     return current
 
 
-def tls_audit(target: str, ca_file: str, state: str) -> dict:
+def tls_audit(target: str, ca_file: str, state: str, limit: int = 1800) -> dict:
     """testssl.sh against target: its grade (None: not measured) and findings, never an exception."""
     result = {"tls_target": target, "tls_grade": None, "tls_findings": None}
     result.update(tls_medium_or_worse=[], tls_test_ca=[], tls_withdrawn=[], tls_problems=[])
@@ -424,7 +429,7 @@ def tls_audit(target: str, ca_file: str, state: str) -> dict:
     if error:
         result["tls_error"] = f"not measured: {error}"
         return result
-    proc = _run(testssl_argv(target, address, ca_file, out), timeout=1800)
+    proc = _run(testssl_argv(target, address, ca_file, out), timeout=limit)
     try:
         with open(out, encoding="utf-8") as handle:
             tls = parse_testssl(json.load(handle), test_ca=bool(ca_file), version=result["tls_tool_version"])
@@ -460,6 +465,7 @@ def main(argv: list) -> int:
     parser.add_argument("--tls-target", default="")
     parser.add_argument("--tls-ca-file", default="", help="extra CA certificates testssl.sh trusts (--add-ca)")
     parser.add_argument("--host", default=os.uname().nodename)
+    parser.add_argument("--tool-timeout", type=int, default=1800, help="seconds each of Lynis and testssl.sh may take")
     args = vars(parser.parse_args(argv))
     os.makedirs(args["state_dir"], mode=0o750, exist_ok=True)
     result_path = os.path.join(args["state_dir"], "result.json")

@@ -254,3 +254,23 @@ def test_more_testssl_findings_than_the_baseline_is_a_regression():
     assert C.regressions({"tls_grade": "A+", "tls_findings": 1}, base) == ["testssl.sh MEDIUM or worse 1 > baseline 0"]
     assert C.regressions({"tls_grade": "A+", "tls_findings": None}, base) == []
     assert C.regressions({"tls_grade": "A+", "tls_findings": 0}, {"tls_grade": "A+"}) == []
+
+
+def test_lynis_cut_by_the_tool_timeout_is_said_not_measured(monkeypatch, tmp_path):
+    limits = {}
+
+    def run(argv, timeout=0):
+        limits[argv[0]] = timeout
+        if argv[0] == "lynis":
+            Path(argv[argv.index("--report-file") + 1]).write_text("suggestion[]=SSH-7408|a partial report|\n")
+            return C.subprocess.CompletedProcess(argv, 127, "", f"Command {argv!r} timed out after {timeout} seconds")
+        return C.subprocess.CompletedProcess(argv, 127, "", "not here")
+
+    monkeypatch.setattr(C, "_run", run)
+    result = C.audit({"state_dir": str(tmp_path), "ssh_target": "127.0.0.1:22", "tool_timeout": 7200})
+    assert limits["lynis"] == 7200
+    assert result["lynis_hardening_index"] is None
+    assert result["lynis_error"] == "not measured: Lynis did not finish within 7200 s (security_audit_tool_timeout)"
+    assert "Lynis hardening index: None (1 suggestions, 0 warnings); not measured: Lynis did not finish" in C.summary(
+        "h", result, []
+    )
