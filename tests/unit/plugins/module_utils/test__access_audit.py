@@ -1,17 +1,13 @@
 """The access audit's comparison: anything the inventory does not declare is a finding, nothing else."""
 
-import importlib.util
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+from _program import MODULE_UTILS, load
 
-FILE = Path(__file__).resolve().parents[4] / "plugins" / "module_utils" / "_access_audit.py"
-_spec = importlib.util.spec_from_file_location("_access_audit", FILE)
-A = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(A)
+A = load("_access_audit")
 
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKV2nwcFhC6kboHxlM33mYmxRDjFo7i910hZtWIY2wi5 alice"
 KEY_FP = "SHA256:vTdCSpCR9Kj+24b0W512GzR+pFRFN8X6wnS7zBTpGxk"  # ssh-keygen -lf of KEY
@@ -101,7 +97,10 @@ def test_key_fingerprints_of_a_file(tmp_path):
 
 def test_script_prints_one_json_object():
     proc = subprocess.run(
-        [sys.executable, str(FILE), json.dumps({"declared": {}})], capture_output=True, text=True, check=True
+        [sys.executable, str(MODULE_UTILS / "_access_audit.py"), json.dumps({"declared": {}})],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     result = json.loads(proc.stdout)
     assert set(result) == {"accounts", "findings"}

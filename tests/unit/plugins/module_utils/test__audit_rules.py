@@ -5,17 +5,15 @@ checker (and, on the molecule hosts, the syscall table of `ausyscall --dump`) st
 `auditctl -R`.
 """
 
-import importlib.util
 from pathlib import Path
 
 import pytest
 import yaml
+from _program import load
 from jinja2 import Environment
 
 ROOT = Path(__file__).resolve().parents[4]
-_spec = importlib.util.spec_from_file_location("_audit_rules", ROOT / "plugins" / "module_utils" / "_audit_rules.py")
-A = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(A)
+A = load("_audit_rules")
 
 DUMP = "Using x86_64 syscall table:\n0\tread\n1\twrite\n59\texecve\n322\texecveat\n"
 

@@ -1,14 +1,9 @@
 """The configuration audit's parsers and baseline comparison (pure functions)."""
 
-import importlib.util
-from pathlib import Path
-
 import pytest
+from _program import load
 
-FILE = Path(__file__).resolve().parents[4] / "plugins" / "module_utils" / "_config_audit.py"
-_spec = importlib.util.spec_from_file_location("_config_audit", FILE)
-C = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(C)
+C = load("_config_audit")
 
 LYNIS = """# Lynis Report
 report_version_major=1

@@ -8,18 +8,15 @@ against the same nginx from a Debian 12 container on the scenario's network, run
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import socket
 from pathlib import Path
 
 import pytest
+from _program import load
 
 HERE = Path(__file__).resolve().parent
-FILE = HERE.parents[3] / "plugins" / "module_utils" / "_config_audit.py"
-_spec = importlib.util.spec_from_file_location("_config_audit", FILE)
-C = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(C)
+C = load("_config_audit")
 
 # `testssl --version` as the two versions print it (colours included).
 VERSION_3_2 = (

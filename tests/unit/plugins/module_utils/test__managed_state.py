@@ -3,15 +3,11 @@ and the state probe read the same entries, so what the probe calls in place is w
 
 from __future__ import annotations
 
-import grp
 import hashlib
-import importlib.util
-import os
-import pwd
 import re
-from pathlib import Path
 
 import pytest
+from _program import ME, MY_GROUP, load
 from ansible_collections.mvp_platform.infra.plugins.module_utils._managed_state import (
     normalise,
     pending,
@@ -23,13 +19,8 @@ from ansible_collections.mvp_platform.infra.plugins.module_utils._managed_state 
 from hypothesis import given
 from hypothesis import strategies as st
 
-PROBE_FILE = Path(__file__).resolve().parents[4] / "plugins" / "module_utils" / "_state_probe.py"
-_spec = importlib.util.spec_from_file_location("_state_probe", PROBE_FILE)
-PROBE = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(PROBE)
+PROBE = load("_state_probe")
 
-ME = pwd.getpwuid(os.getuid()).pw_name
-MY_GROUP = grp.getgrgid(os.getgid()).gr_name
 
 FILES = [
     {"path": "/etc/x.d", "state": "directory"},

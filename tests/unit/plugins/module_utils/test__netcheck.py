@@ -1,17 +1,13 @@
 """address_in_networks: the lockout guards rely on it never saying 'outside' for an inside address."""
 
-import importlib.util
 import ipaddress
-from pathlib import Path
 
 import pytest
+from _program import load
 from hypothesis import given
 from hypothesis import strategies as st
 
-FILE = Path(__file__).resolve().parents[4] / "plugins" / "module_utils" / "_netcheck.py"
-_spec = importlib.util.spec_from_file_location("_netcheck", FILE)
-N = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(N)
+N = load("_netcheck")
 
 
 @pytest.mark.parametrize(

@@ -5,25 +5,15 @@ comparison of type, owner, group, mode and content, the authorized_keys rule, an
 entry point as the roles run it (``python3 -c <file> SPEC_JSON``).
 """
 
-import grp
 import hashlib
-import importlib.util
 import json
-import os
-import pwd
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+from _program import ME, MODULE_UTILS, MY_GROUP, load
 
-PROBE_FILE = Path(__file__).resolve().parents[4] / "plugins" / "module_utils" / "_state_probe.py"
-_spec = importlib.util.spec_from_file_location("_state_probe", PROBE_FILE)
-P = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(P)
-
-ME = pwd.getpwuid(os.getuid()).pw_name
-MY_GROUP = grp.getgrgid(os.getgid()).gr_name
+P = load("_state_probe")
 
 
 def want(path, **kw):
@@ -75,7 +65,7 @@ def test_a_missing_program_reads_as_rc_127():
 def test_the_script_entry_point_prints_the_result(managed):
     spec = {"paths": [want(managed), want(managed.parent / "gone", type="absent")], "stats": [str(managed)]}
     proc = subprocess.run(
-        [sys.executable, "-c", PROBE_FILE.read_text(), json.dumps(spec)],
+        [sys.executable, "-c", (MODULE_UTILS / "_state_probe.py").read_text(), json.dumps(spec)],
         capture_output=True,
         text=True,
         check=True,
