@@ -49,6 +49,11 @@ def out(proc) -> str:
     return proc.stdout[-8000:] + proc.stderr[-3000:]
 
 
+def output(proc) -> str:
+    """A run's whole output, for what a test looks for in it (a tail may have cut it off)."""
+    return proc.stdout + proc.stderr
+
+
 def sh(host, cmd: str) -> str:
     """cmd as root on the testinfra host; its stdout. Fails the test when it fails."""
     with host.sudo():

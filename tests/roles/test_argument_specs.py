@@ -111,3 +111,23 @@ def test_every_option_is_refused_before_any_change(tmp_path, role):
     ].output[:3000]
     assert not missing, f"{role}: int/float/path options without a range or format rule: {missing}"
     print(f"{role}: {len(cases)} cases, every one refused before any change")
+
+
+def test_entry_points_are_included_by_their_name():
+    """``tasks_from: colour.yml`` runs colour.yml but skips the entry point ``colour``'s argument spec.
+
+    Ansible validates a role's arguments against the spec whose name equals ``tasks_from`` exactly, so
+    every include of an entry point must name it without the suffix.
+    """
+    import re  # noqa: PLC0415 - only this check reads task files as text
+
+    entry_points = {}
+    for spec in (ROOT / "roles").glob("*/meta/argument_specs.yml"):
+        entry_points[spec.parent.parent.name] = set(yaml.safe_load(spec.read_text())["argument_specs"])
+    include = re.compile(r"name: mvp_platform\.infra\.(\w+)[\s\S]{0,200}?tasks_from: (\w+)\.yml")
+    wrong = []
+    for path in [*ROOT.glob("roles/*/tasks/*.yml"), *ROOT.glob("playbooks/*.yml"), *ROOT.glob("molecule/*/*.yml")]:
+        for role, task_file in include.findall(path.read_text()):
+            if task_file in entry_points.get(role, ()):
+                wrong.append(f"{path.relative_to(ROOT)}: {role} tasks_from: {task_file}.yml")
+    assert not wrong, f"include these entry points by name (no .yml), or their spec is skipped: {wrong}"

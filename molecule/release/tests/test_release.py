@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
-from mvp_molecule import Load, assert_no_failed_requests, out, sh
+from mvp_molecule import Load, assert_no_failed_requests, out, output, sh
 from mvp_molecule import playbook as run_playbook
 
 testinfra_hosts = ["all"]
@@ -102,14 +102,14 @@ def test_release_3_0_0_fails_its_health_gate_and_nginx_stays_on_2_0_0(host):
     before = live(host)
     with under_load(host, "v3") as load:
         proc = playbook("deploy.yml", "-e", "app_version=3.0.0")
-    text = out(proc)
-    assert proc.returncode != 0, text
-    assert "Release 3.0.0 FAILED" in text, text
-    assert "nginx was never switched" in text, text
-    assert re.search(r"Failing checks of the health gate: backend", text), text
-    assert "status=503" in text, text
+    text = output(proc)
+    assert proc.returncode != 0, out(proc)
+    assert "Release 3.0.0 FAILED" in text, out(proc)
+    assert "nginx was never switched" in text, out(proc)
+    assert re.search(r"Failing checks of the health gate: backend", text), out(proc)
+    assert "status=503" in text, out(proc)
     # The new containers' last log lines are in the message.
-    assert "backend-1" in text and "/api/health" in text, text
+    assert "backend-1" in text and "/api/health" in text, out(proc)
     assert_no_failed_requests(load)
     for path in ("/", "/api/health"):
         assert set(load.result["versions"][path]) == {"2.0.0"}, load.result["versions"]
@@ -160,18 +160,18 @@ def test_rollback_refuses_an_unknown_version_listing_the_retained_ones(host):
     before, colour = live(host), upstream_colour(host)
     proc = playbook("rollback.yml", "-e", "app_version=0.9.0")
     assert proc.returncode != 0
-    assert "app_version=0.9.0 is not a retained release" in out(proc), out(proc)
-    assert "Retained (newest first): 1.0.0, 2.0.0" in out(proc), out(proc)
+    assert "app_version=0.9.0 is not a retained release" in output(proc), out(proc)
+    assert "Retained (newest first): 1.0.0, 2.0.0" in output(proc), out(proc)
     assert live(host) == before and upstream_colour(host) == colour
 
 
 def test_deploy_of_an_image_that_does_not_exist_switches_nothing(host):
     before, colour = live(host), upstream_colour(host)
     proc = playbook("deploy.yml", "-e", "app_version=9.9.9")
-    text = out(proc)
+    text = output(proc)
     assert proc.returncode != 0
-    assert "image(s) local/mvp-frontend:9.9.9, local/mvp-backend:9.9.9" in text, text
-    assert "nginx was never switched" in text, text
+    assert "image(s) local/mvp-frontend:9.9.9, local/mvp-backend:9.9.9" in text, out(proc)
+    assert "nginx was never switched" in text, out(proc)
     assert live(host) == before and upstream_colour(host) == colour
     assert not host.file(f"{MVP}/deploy.lock").exists
 
@@ -180,7 +180,7 @@ def test_deploy_without_app_version_is_refused(host):
     before = live(host)
     proc = playbook("deploy.yml")
     assert proc.returncode != 0
-    assert "app_version is required" in out(proc), out(proc)
+    assert "app_version is required" in output(proc), out(proc)
     assert live(host) == before
 
 
@@ -198,7 +198,7 @@ def test_a_concurrent_deploy_waits_for_the_lock_then_fails_clearly(host):
     assert re.search(r"deploy lock /opt/mvp/deploy.lock is held by molecule-release .*waited 5 s", out(second)), out(
         second
     )
-    assert "deploy_break_lock=true" in out(second)
+    assert "deploy_break_lock=true" in output(second)
     assert results["first"].returncode == 0, out(results["first"])
     assert live(host)["version"] == "2.0.0"
     assert not host.file(f"{MVP}/deploy.lock").exists
@@ -208,10 +208,10 @@ def test_a_stale_lock_is_broken_only_on_request(host):
     stale = {"owner": "ci-run-that-died", "pid": 999999, "since": "2026-01-01T00:00:00Z", "token": "dead"}
     sh(host, f"echo '{json.dumps(stale)}' > {MVP}/deploy.lock")
     proc = playbook("rollback.yml", "-e", "release_lock_wait=2")
-    assert proc.returncode != 0 and "held by ci-run-that-died" in out(proc), out(proc)
+    assert proc.returncode != 0 and "held by ci-run-that-died" in output(proc), out(proc)
     proc = playbook("rollback.yml", "-e", "release_lock_wait=2", "-e", "deploy_break_lock=true")
     assert proc.returncode == 0, out(proc)
-    assert "Broke the deploy lock" in out(proc)
+    assert "Broke the deploy lock" in output(proc)
     assert live(host)["version"] == "1.0.0"
     assert not host.file(f"{MVP}/deploy.lock").exists
 
@@ -235,9 +235,9 @@ def _write_results():
 
 def test_healthcheck_yml_reports_every_endpoint(host):
     proc = playbook("healthcheck.yml", "-e", "healthcheck_from=host", "-e", "healthcheck_monitoring=false")
-    text = out(proc)
-    assert proc.returncode == 0, text
-    assert "Every endpoint is healthy." in text, text
+    text = output(proc)
+    assert proc.returncode == 0, out(proc)
+    assert "Every endpoint is healthy." in text, out(proc)
     for name in (
         "public site https://mvp-release.test/",
         "public API https://mvp-release.test/api/health",
@@ -245,4 +245,4 @@ def test_healthcheck_yml_reports_every_endpoint(host):
         "postgresql",
         "backend",
     ):
-        assert re.search(rf"OK\s+mvp-rel-release\s+{re.escape(name)}", text), text
+        assert re.search(rf"OK\s+mvp-rel-release\s+{re.escape(name)}", text), out(proc)
