@@ -189,16 +189,26 @@ def vm(*args: str, timeout: int = 1800) -> float:
     return round(time.monotonic() - start, 1)
 
 
-def vm_sh(cmd: str, timeout: int = 600) -> str:
-    """A shell command as root on the VM (the deploy user's sudo), its output."""
-    return subprocess.run(
-        [str(VM_SCRIPT), "ssh", "sudo", "sh", "-c", shlex.quote(cmd)],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=timeout,
-        cwd=ROOT,
-    ).stdout
+def vm_sh(cmd: str, timeout: int = 300, tries: int = 3) -> str:
+    """A shell command as root on the VM (the deploy user's sudo), its output.
+
+    An emulated VM sometimes leaves one SSH connection hanging; the read-only commands here are
+    simply asked again.
+    """
+    for attempt in range(1, tries + 1):
+        try:
+            return subprocess.run(
+                [str(VM_SCRIPT), "ssh", "sudo", "sh", "-c", shlex.quote(cmd)],
+                capture_output=True,
+                text=True,
+                check=True,
+                timeout=timeout,
+                cwd=ROOT,
+            ).stdout
+        except subprocess.TimeoutExpired:
+            if attempt == tries:
+                raise
+    raise AssertionError("unreachable")
 
 
 def playbook(playbook_path: Path) -> tuple[float, dict]:
