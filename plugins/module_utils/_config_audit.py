@@ -354,10 +354,19 @@ def summary(host: str, current: dict, worse: list) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _run(argv: list, timeout: int = 1800) -> subprocess.CompletedProcess:
+# Seconds each of Lynis and testssl.sh may take (security_audit_tool_timeout); the rc of a tool
+# cut by it (as timeout(1) says).
+TOOL_TIMEOUT = 1800
+TIMED_OUT = 124
+
+
+def _run(argv: list, timeout: int = TOOL_TIMEOUT) -> subprocess.CompletedProcess:
+    """argv's result, never an exception: rc 127 when it cannot run, TIMED_OUT when cut by timeout."""
     try:
         return subprocess.run(argv, capture_output=True, text=True, check=False, timeout=timeout)  # noqa: S603 - fixed audit tools
-    except (OSError, subprocess.TimeoutExpired) as exc:
+    except subprocess.TimeoutExpired as exc:
+        return subprocess.CompletedProcess(argv, TIMED_OUT, "", str(exc))
+    except OSError as exc:
         return subprocess.CompletedProcess(argv, 127, "", str(exc))
 
 
@@ -371,7 +380,7 @@ def _write(path: str, text: str) -> None:
 
 def audit(args: dict) -> dict:
     state = args["state_dir"]
-    limit = args.get("tool_timeout") or 1800
+    limit = args.get("tool_timeout") or TOOL_TIMEOUT
     current = {}
     report = os.path.join(state, "lynis-report.dat")
     proc = _run(
@@ -396,7 +405,7 @@ def audit(args: dict) -> dict:
             lynis_suggestions=lynis["suggestions"],
             lynis_warnings=lynis["warnings"],
         )
-    if isinstance(proc.stderr, str) and "timed out" in proc.stderr:
+    if proc.returncode == TIMED_OUT:
         current["lynis_error"] = f"not measured: Lynis did not finish within {limit} s (security_audit_tool_timeout)"
     host, _sep, port = args["ssh_target"].rpartition(":")
     proc = _run(["ssh-audit", "-j", "-p", port, host], timeout=120)
@@ -414,7 +423,7 @@ def audit(args: dict) -> dict:
     return current
 
 
-def tls_audit(target: str, ca_file: str, state: str, limit: int = 1800) -> dict:
+def tls_audit(target: str, ca_file: str, state: str, limit: int = TOOL_TIMEOUT) -> dict:
     """testssl.sh against target: its grade (None: not measured) and findings, never an exception."""
     result = {"tls_target": target, "tls_grade": None, "tls_findings": None}
     result.update(tls_medium_or_worse=[], tls_test_ca=[], tls_withdrawn=[], tls_problems=[])
@@ -465,7 +474,9 @@ def main(argv: list) -> int:
     parser.add_argument("--tls-target", default="")
     parser.add_argument("--tls-ca-file", default="", help="extra CA certificates testssl.sh trusts (--add-ca)")
     parser.add_argument("--host", default=os.uname().nodename)
-    parser.add_argument("--tool-timeout", type=int, default=1800, help="seconds each of Lynis and testssl.sh may take")
+    parser.add_argument(
+        "--tool-timeout", type=int, default=TOOL_TIMEOUT, help="seconds each of Lynis and testssl.sh may take"
+    )
     args = vars(parser.parse_args(argv))
     os.makedirs(args["state_dir"], mode=0o750, exist_ok=True)
     result_path = os.path.join(args["state_dir"], "result.json")

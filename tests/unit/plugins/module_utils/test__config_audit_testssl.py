@@ -260,7 +260,9 @@ def test_lynis_cut_by_the_tool_timeout_is_said_not_measured(monkeypatch, tmp_pat
         limits[argv[0]] = timeout
         if argv[0] == "lynis":
             Path(argv[argv.index("--report-file") + 1]).write_text("suggestion[]=SSH-7408|a partial report|\n")
-            return C.subprocess.CompletedProcess(argv, 127, "", f"Command {argv!r} timed out after {timeout} seconds")
+            return C.subprocess.CompletedProcess(
+                argv, C.TIMED_OUT, "", f"Command {argv!r} timed out after {timeout} seconds"
+            )
         return C.subprocess.CompletedProcess(argv, 127, "", "not here")
 
     monkeypatch.setattr(C, "_run", run)
