@@ -88,7 +88,7 @@ WHY_LEFT = {
 # On the VM the container's "not applicable" reasons do not hold: these replace them there.
 WHY_LEFT_VM = {
     "KRNL-6000": "see vm.sysctl_differing: kernel.modules_disabled=1 is decided against (Docker loads "
-    "overlay, bridge and netfilter modules when it needs them); net.core.bpf_jit_harden=2 is not set yet",
+    "overlay, bridge and netfilter modules when it needs them)",
     "KRNL-5788": "see the suggestion's details",
     "ACCT-9628": "see the suggestion's details",
     "NETW-2705": "QEMU's user network gives one name server (10.0.2.3) by DHCP; a provider's DHCP usually gives two",
