@@ -1,5 +1,7 @@
 """Helpers the scenarios' testinfra tests share (importable beside molecule/conftest.py).
 
+- ``DISTRO`` / ``DISTRO_RELEASE``: the distribution the scenario's hosts run (``MOLECULE_DISTRO``,
+  read by ``molecule/_base/create.yml`` too) and its Debian major release.
 - ``playbook``: run one of the collection's playbooks against the scenario's hosts.
 - ``sh`` / ``out``: a root command on a test host that must succeed; a run's output for a message.
 - ``Load``: the release load generator (``mvp-rel-loadgen``, installed by the scenarios' prepare)
@@ -18,6 +20,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY", Path(__file__).resolve().parents[1]))
+DISTRO = os.environ.get("MOLECULE_DISTRO") or "debian13"
+DISTRO_RELEASE = DISTRO.removeprefix("debian")
 
 
 def playbook(
