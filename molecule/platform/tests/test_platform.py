@@ -9,6 +9,7 @@ import re
 import time
 
 import pytest
+from mvp_molecule import sh
 
 testinfra_hosts = ["proxy"]
 # The upstreams, the pool entries and the colour switches nginx reads.
@@ -18,14 +19,6 @@ DOMAIN = "mvp-platform.test"
 ALIAS = "www.mvp-platform.test"
 PEBBLE_ROOT = "/root/pebble-roots.pem"
 PEBBLE_MGMT = "https://127.0.0.1:15000"
-
-
-def sh(host, cmd):
-    """Run a shell command as root, fail the test with its output when it fails."""
-    with host.sudo():
-        result = host.run(cmd)
-    assert result.rc == 0, f"{cmd}\nrc={result.rc}\n{result.stdout}\n{result.stderr}"
-    return result.stdout
 
 
 @pytest.fixture(scope="module")

@@ -5,18 +5,11 @@ converged host changes nothing.
 
 import json
 
-from mvp_molecule import DISTRO_RELEASE
+from mvp_molecule import DISTRO_RELEASE, sh
 
 testinfra_hosts = ["all"]
 
 DOMAIN = "mvp-dev.test"
-
-
-def sh(host, cmd):
-    with host.sudo():
-        result = host.run(cmd)
-    assert result.rc == 0, f"{cmd}\n{result.stdout}\n{result.stderr}"
-    return result.stdout
 
 
 def test_it_is_the_distribution_asked_for(host):
