@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
-import json
-import os
 import socket
 import ssl
 import subprocess
@@ -33,7 +31,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 ROOT = Path(__file__).resolve().parents[2]
-ANSIBLE = Path(sys.executable).parent / "ansible"
+# The Ansible runner shared with the other tests (tests/roles is not a package).
+sys.path.insert(0, str(ROOT / "tests" / "roles"))
+from _runner import ansible_env, run_module  # noqa: E402
+
 ANSIBLE_DOC = Path(sys.executable).parent / "ansible-doc"
 LOOPBACK = "127.0.0.1"
 SLOW_SECONDS = 0.6
@@ -208,44 +209,16 @@ def pki(tmp_path_factory):
 # ---------------------------------------------------------------------------------------------
 
 
-def run_ansible(command, timeout=ANSIBLE_TIMEOUT):
-    env = dict(
-        os.environ,
-        ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
-        ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
-        ANSIBLE_LOAD_CALLBACK_PLUGINS="1",
-        ANSIBLE_NOCOLOR="1",
+def healthcheck(args, check_mode=False):
+    """Run the module on localhost; return (ansible exit code, the module's result)."""
+    return run_module(
+        "mvp_platform.infra.healthcheck",
+        args,
+        check=check_mode,
+        timeout=ANSIBLE_TIMEOUT,
         ANSIBLE_HOST_KEY_CHECKING="0",
         NO_PROXY="*",
     )
-    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False)
-
-
-def healthcheck(args, check_mode=False):
-    """Run the module on localhost; return (ansible exit code, the module's result)."""
-    command = [
-        str(ANSIBLE),
-        "localhost",
-        "-i",
-        "localhost,",
-        "-c",
-        "local",
-        "-e",
-        f"ansible_python_interpreter={sys.executable}",
-        "-m",
-        "mvp_platform.infra.healthcheck",
-        "-a",
-        json.dumps(args),
-    ]
-    if check_mode:
-        command.append("--check")
-    proc = run_ansible(command)
-    try:
-        report = json.loads(proc.stdout)
-    except ValueError:
-        pytest.fail(f"ansible printed no JSON (rc {proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
-    result = report["plays"][0]["tasks"][0]["hosts"]["localhost"]
-    return proc.returncode, result
 
 
 def by_name(result):
@@ -398,7 +371,15 @@ def test_invalid_options_are_explained(args, message):
 
 
 def test_ansible_doc_renders():
-    proc = run_ansible([str(ANSIBLE_DOC), "mvp_platform.infra.healthcheck"], timeout=60)
+    proc = subprocess.run(
+        [str(ANSIBLE_DOC), "mvp_platform.infra.healthcheck"],
+        cwd=ROOT,
+        env=ansible_env(ANSIBLE_NOCOLOR="1"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     for text in ("success_threshold", "min_cert_days", "cert_days_left", "EXAMPLES", "RETURN VALUES"):
         assert text in proc.stdout

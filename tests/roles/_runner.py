@@ -1,4 +1,5 @@
-"""The one ansible-playbook runner of the bad-input tests (tests/roles) and the alert-rules harness.
+"""The one Ansible runner of the tests: ansible-playbook for the bad-input tests (tests/roles) and
+the alert-rules harness, ``ansible localhost -m`` for the module tests (``run_module``).
 
 Bad-input tests run a role or playbook against a host that does not exist (a Docker connection to
 a missing container, FAKE_HOST_VARS) or against localhost, and check that the play fails on the
@@ -84,6 +85,27 @@ def ansible_playbook(
     return subprocess.run(
         [*cmd, str(playbook)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=TIMEOUT, check=False
     )
+
+
+def run_module(
+    module: str, args: dict, *, check: bool = False, diff: bool = False, timeout: int = TIMEOUT, **env: str
+) -> tuple[int, dict]:
+    """Run one module on localhost with ``ansible -m`` (this Python), in check mode or not.
+
+    Returns (ansible's exit code, the module's result); env: further environment variables.
+    """
+    cmd = ["ansible", "localhost", "-i", "localhost,", "-c", "local"]
+    cmd += ["-e", f"ansible_python_interpreter={sys.executable}", "-m", module, "-a", json.dumps(args)]
+    cmd += (["--check"] if check else []) + (["--diff"] if diff else [])
+    run_env = ansible_env(
+        ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_NOCOLOR="1", **env
+    )
+    proc = subprocess.run(cmd, cwd=ROOT, env=run_env, capture_output=True, text=True, timeout=timeout, check=False)
+    try:
+        report = json.loads(proc.stdout)
+    except ValueError:
+        raise AssertionError(f"ansible printed no JSON (rc {proc.returncode}):\n{proc.stdout}\n{proc.stderr}") from None
+    return proc.returncode, report["plays"][0]["tasks"][0]["hosts"]["localhost"]
 
 
 def flat_output(proc: subprocess.CompletedProcess) -> str:

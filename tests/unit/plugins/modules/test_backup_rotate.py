@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -27,63 +25,19 @@ except ImportError:  # plain pytest from a clone: the tree is linked under .ansi
     sys.path.insert(0, str(REPO / ".ansible" / "collections"))
     from ansible_collections.mvp_platform.infra.plugins.modules import backup_rotate
 
-
-def _ansible_bin():
-    beside = Path(sys.executable).parent / "ansible"
-    return str(beside) if beside.exists() else shutil.which("ansible")
-
-
-@pytest.fixture(scope="module")
-def collections_path(tmp_path_factory):
-    """An ANSIBLE_COLLECTIONS_PATH in which mvp_platform.infra is this working tree."""
-    root = tmp_path_factory.mktemp("collections")
-    namespace = root / "ansible_collections" / "mvp_platform"
-    namespace.mkdir(parents=True)
-    (namespace / "infra").symlink_to(REPO)
-    return str(root)
+# The Ansible runner shared with the other tests (tests/roles is not a package).
+sys.path.insert(0, str(REPO / "tests" / "roles"))
+import _runner  # noqa: E402
 
 
 @pytest.fixture
-def run_module(collections_path, tmp_path):
+def run_module(tmp_path):
     """Run the module through ``ansible localhost -m``; returns the host's result dict."""
-    ansible = _ansible_bin()
-    if ansible is None:
-        pytest.skip("ansible is not installed")
 
     def run(args, check=False, diff=False):
-        cmd = [
-            ansible,
-            "localhost",
-            "-i",
-            "localhost,",
-            "-c",
-            "local",
-            "-e",
-            f"ansible_python_interpreter={sys.executable}",
-            "-m",
-            MODULE,
-            "-a",
-            json.dumps(args),
-        ]
-        if check:
-            cmd.append("--check")
-        if diff:
-            cmd.append("--diff")
-        env = dict(
-            os.environ,
-            ANSIBLE_CONFIG=str(REPO / "ansible.cfg"),
-            ANSIBLE_COLLECTIONS_PATH=collections_path,
-            ANSIBLE_STDOUT_CALLBACK="json",
-            ANSIBLE_LOAD_CALLBACK_PLUGINS="1",
-            ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"),
-            ANSIBLE_NOCOLOR="1",
-        )
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=REPO, check=False, timeout=120)
-        try:
-            output = json.loads(proc.stdout)
-        except ValueError:
-            pytest.fail(f"no JSON from ansible (rc={proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
-        return output["plays"][0]["tasks"][0]["hosts"]["localhost"]
+        return _runner.run_module(
+            MODULE, args, check=check, diff=diff, ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp")
+        )[1]
 
     return run
 
