@@ -78,13 +78,14 @@ test-stages: molecule lint sanity unit build-check app
 # Two lanes, as `test` runs two stages: `test` with the Debian 13-only scenarios beside the
 # portable ones (on Debian 12, then on Debian 13). A scenario's host names are fixed, so it must
 # never run in both lanes at once: each scenario belongs to one lane. The prerequisites are made
-# first, once, so the lanes do not build the same images side by side. Lines are printed as they
-# come (a lane takes hours; each line of molecule's output names its scenario).
+# first, once, so the lanes do not build the same images side by side. The lanes' lines are not
+# held back (a lane takes hours; -Oline would hold a sub-make's output until it ends): the portable
+# lane's molecule output streams, the other lane prints each stage whole when it ends, as `test` does.
 DEBIAN13_ONLY_SCENARIOS := $(filter-out $(DISTRO_SCENARIOS),$(ALL_SCENARIOS))
 
 test-all: setup fixtures app-images ## Every scenario on Debian 13, the portable ones on Debian 12 too
 	@$(MAKE) --no-print-directory images MOLECULE_DISTRO=debian12
-	@$(MAKE) --no-print-directory -j2 --output-sync=line test-all-lanes
+	@$(MAKE) --no-print-directory -j2 --output-sync=none test-all-lanes
 
 test-all-lanes: test-all-debian13 test-all-portable
 
