@@ -167,6 +167,10 @@ def recreate_empty_host(name: str) -> None:
         cwd=ROOT,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    # As if its image had been made a moment ago, whatever the test image's age: no package lists,
+    # and a lists directory that apt's cache_valid_time takes as just updated (the rebuild must
+    # fetch them itself: the hardening role's apt_lists).
+    subprocess.run(["docker", "exec", name, "touch", "/var/lib/apt/lists"], check=True, capture_output=True)
 
 
 def wait_wal_pushed_after(host, moment: float, timeout: float = 150) -> dict:
