@@ -13,16 +13,13 @@ the `prometheus` package). Without it these tests are skipped, saying so.
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from _runner import ansible_playbook
 
 ROOT = Path(__file__).resolve().parents[2]
-# The ansible-playbook runner shared with the bad-input tests (tests/roles is not a package).
-sys.path.insert(0, str(ROOT / "tests" / "roles"))
-from _runner import ansible_playbook  # noqa: E402
 
 ROLE = ROOT / "roles" / "monitoring"
 TESTS_DIR = ROLE / "files" / "tests"

@@ -25,15 +25,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from _runner import ansible_env, run_module
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 ROOT = Path(__file__).resolve().parents[2]
-# The Ansible runner shared with the other tests (tests/roles is not a package).
-sys.path.insert(0, str(ROOT / "tests" / "roles"))
-from _runner import ansible_env, run_module  # noqa: E402
 
 ANSIBLE_DOC = Path(sys.executable).parent / "ansible-doc"
 LOOPBACK = "127.0.0.1"

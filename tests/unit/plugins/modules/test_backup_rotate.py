@@ -13,6 +13,7 @@ import os
 import sys
 from pathlib import Path
 
+import _runner
 import pytest
 import yaml
 
@@ -24,10 +25,6 @@ try:
 except ImportError:  # plain pytest from a clone: the tree is linked under .ansible/collections
     sys.path.insert(0, str(REPO / ".ansible" / "collections"))
     from ansible_collections.mvp_platform.infra.plugins.modules import backup_rotate
-
-# The Ansible runner shared with the other tests (tests/roles is not a package).
-sys.path.insert(0, str(REPO / "tests" / "roles"))
-import _runner  # noqa: E402
 
 
 @pytest.fixture
